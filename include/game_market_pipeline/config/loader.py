@@ -1,0 +1,197 @@
+"""Load the shared config, merge source defaults under endpoints, and report every problem.
+
+Endpoints are validated one by one, so a broken endpoint is reported (file, endpoint, field) while
+the others still load: the DAG factory registers the good ones and `dags/config_problems.py`
+turns the problems into an import error that CI fails on.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from game_market_pipeline.config.models import (
+    KNOWN_PAGINATORS,
+    EndpointConfig,
+    PipelineConfig,
+    ResolvedEndpoint,
+    SourceConfig,
+)
+from game_market_pipeline.exceptions import ConfigError, ConfigProblem
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "config" / "endpoints.yaml"
+CONFIG_PATH_ENV = "GMP_CONFIG_PATH"
+
+# Numbers of the connection or environment that never belong in the YAML.
+DEFAULT_PARALLEL_PAGES = 1
+DEFAULT_TIMEOUT_SECONDS = 30.0
+DEFAULT_QUARANTINE_THRESHOLD = 0.05
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    path: Path
+    config: PipelineConfig | None
+    endpoints: tuple[ResolvedEndpoint, ...]
+    problems: tuple[ConfigProblem, ...]
+
+    def endpoint(self, source: str, name: str) -> ResolvedEndpoint:
+        for endpoint in self.endpoints:
+            if endpoint.source == source and endpoint.name == name:
+                return endpoint
+        raise KeyError(f"no endpoint {source}.{name} in {self.path}")
+
+    def raise_for_problems(self) -> None:
+        if self.problems:
+            raise ConfigError(self.problems)
+
+    @property
+    def lake_bucket(self) -> str:
+        assert self.config is not None
+        return os.environ.get("LAKE_BUCKET") or self.config.lake.bucket
+
+
+def config_path() -> Path:
+    return Path(os.environ.get(CONFIG_PATH_ENV) or DEFAULT_CONFIG_PATH)
+
+
+def _field_of(loc: tuple[Any, ...]) -> str:
+    # Drop pydantic's union-branch tags (e.g. 'next_link') that are not YAML keys.
+    parts = [str(p) for p in loc if not (isinstance(p, str) and p in KNOWN_PAGINATORS)]
+    return ".".join(parts) or "<root>"
+
+
+def _message(error: dict[str, Any]) -> str:
+    if error.get("type") == "union_tag_invalid":
+        ctx = error.get("ctx", {})
+        return f"unknown paginator kind {ctx.get('tag')!r}; known kinds: {', '.join(KNOWN_PAGINATORS)}"
+    return str(error["msg"])
+
+
+def _problems(file: Path, err: ValidationError, source: str | None, endpoint: str | None,
+              prefix: tuple[Any, ...] = ()) -> list[ConfigProblem]:
+    return [
+        ConfigProblem(str(file), source, endpoint, _field_of(prefix + tuple(e["loc"])), _message(e))
+        for e in err.errors()
+    ]
+
+
+def _merge(defaults: dict[str, Any], endpoint: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(defaults)
+    for key, value in endpoint.items():
+        if key == "params" and isinstance(value, dict):
+            merged["params"] = {**defaults.get("params", {}), **value}
+        elif key == "tags":
+            merged["tags"] = tuple(defaults.get("tags", ())) + tuple(value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _resolve(source: SourceConfig, endpoint: EndpointConfig) -> ResolvedEndpoint:
+    merged = _merge(source.defaults.model_dump(exclude_unset=True), endpoint.model_dump(exclude_unset=True))
+    return ResolvedEndpoint.model_validate(
+        {
+            **merged,
+            "source": source.name,
+            "quarantine_threshold": merged.get("quarantine_threshold", DEFAULT_QUARANTINE_THRESHOLD),
+            "parallel_pages": merged.get("parallel_pages", DEFAULT_PARALLEL_PAGES),
+            "timeout_seconds": merged.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS),
+            "params": merged.get("params", {}),
+            "schedule": merged.get("schedule"),
+            "tags": tuple(merged.get("tags", ())),
+            "incremental": merged.get("incremental"),
+            "fan_out": merged.get("fan_out"),
+            "description": merged.get("description"),
+            "connection_id": source.connection_id,
+            "base_url": source.base_url,
+            "auth": source.auth,
+            "pool": f"api_{source.name}",
+            "pool_slots": source.pool_slots,
+        }
+    )
+
+
+def parse_config(raw: Any, file: Path) -> LoadedConfig:
+    """Validate a parsed YAML document; never raises for per-endpoint problems."""
+    from game_market_pipeline.records.registry import known_record_models
+
+    problems: list[ConfigProblem] = []
+    if not isinstance(raw, dict):
+        problem = ConfigProblem(str(file), None, None, "<root>", "the config must be a mapping")
+        return LoadedConfig(file, None, (), (problem,))
+
+    good_sources: list[dict[str, Any]] = []
+    for s_index, raw_source in enumerate(raw.get("sources") or []):
+        if not isinstance(raw_source, dict):
+            problems.append(ConfigProblem(str(file), None, None, f"sources.{s_index}", "must be a mapping"))
+            continue
+        source_name = str(raw_source.get("name", f"#{s_index}"))
+        good_endpoints = []
+        for e_index, raw_endpoint in enumerate(raw_source.get("endpoints") or []):
+            endpoint_name = (
+                str(raw_endpoint.get("name", f"#{e_index}")) if isinstance(raw_endpoint, dict) else f"#{e_index}"
+            )
+            try:
+                endpoint = EndpointConfig.model_validate(raw_endpoint)
+            except ValidationError as err:
+                problems += _problems(file, err, source_name, endpoint_name)
+                continue
+            if endpoint.record_model not in known_record_models():
+                problems.append(
+                    ConfigProblem(
+                        str(file), source_name, endpoint_name, "record_model",
+                        f"unknown record model {endpoint.record_model!r}; known: "
+                        f"{', '.join(sorted(known_record_models()))}",
+                    )
+                )
+                continue
+            good_endpoints.append(raw_endpoint)
+        if good_endpoints:
+            good_sources.append({**raw_source, "endpoints": good_endpoints})
+
+    try:
+        config = PipelineConfig.model_validate({**raw, "sources": good_sources})
+    except ValidationError as err:
+        # Source- or file-level problems: name the source where the location has one.
+        for e in err.errors():
+            loc = tuple(e["loc"])
+            source_name = None
+            if len(loc) > 1 and loc[0] == "sources" and isinstance(loc[1], int) and loc[1] < len(good_sources):
+                source_name = str(good_sources[loc[1]].get("name"))
+            problems.append(ConfigProblem(str(file), source_name, None, _field_of(loc), _message(e)))
+        return LoadedConfig(file, None, (), tuple(problems))
+
+    resolved: list[ResolvedEndpoint] = []
+    for source in config.sources:
+        for endpoint in source.endpoints:
+            try:
+                resolved.append(_resolve(source, endpoint))
+            except ValidationError as err:
+                # Typically a field neither the endpoint nor its source's defaults set.
+                problems += _problems(file, err, source.name, endpoint.name)
+    return LoadedConfig(file, config, tuple(resolved), tuple(problems))
+
+
+def load_config(path: Path | str | None = None) -> LoadedConfig:
+    """Read and validate the config file. Problems are returned, not raised (see raise_for_problems)."""
+    file = Path(path) if path else config_path()
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return LoadedConfig(file, None, (), (ConfigProblem(str(file), None, None, "<file>", "file not found"),))
+    except yaml.YAMLError as err:
+        return LoadedConfig(file, None, (), (ConfigProblem(str(file), None, None, "<yaml>", str(err)),))
+    return parse_config(raw, file)
+
+
+@lru_cache(maxsize=4)
+def load_config_cached(path: str | None = None) -> LoadedConfig:
+    """Parse-time entry point: the DAG files and tasks of one process share one parse."""
+    return load_config(path)

@@ -1,0 +1,246 @@
+"""Typed model of the shared endpoint config (include/config/endpoints.yaml).
+
+Every model is frozen and forbids unknown keys, so a typo in the YAML is an error at DAG-parse
+time naming the file, the endpoint and the field, not a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# Identifiers become quoted Postgres names and S3 key parts: keep them boring on purpose.
+IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,40}$"
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
+
+Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PaginatorKind(StrEnum):
+    NONE = "none"
+    PAGE_NUMBER = "page_number"
+    NEXT_LINK = "next_link"
+    OFFSET = "offset"
+
+
+class AuthKind(StrEnum):
+    NONE = "none"
+    QUERY_PARAM = "query_param"
+    HEADER = "header"
+
+
+class NoPaginator(Strict):
+    kind: Literal["none"]
+
+
+class PageNumberPaginator(Strict):
+    """`?page=N&page_size=M`; stops on an empty or short page, or when `total_field` is reached."""
+
+    kind: Literal["page_number"]
+    page_param: str = "page"
+    size_param: str = "page_size"
+    page_size: int = Field(default=100, gt=0, le=10_000)
+    first_page: int = 1
+    total_field: str | None = None
+
+
+class NextLinkPaginator(Strict):
+    """Follows the full URL the API returns in `next_field` until it is null."""
+
+    kind: Literal["next_link"]
+    next_field: str = "next"
+
+
+class OffsetPaginator(Strict):
+    """`?offset=N&limit=M`; stops on a short page or when `total_field` is reached."""
+
+    kind: Literal["offset"]
+    offset_param: str = "offset"
+    limit_param: str = "limit"
+    page_size: int = Field(default=100, gt=0, le=10_000)
+    total_field: str | None = None
+
+
+KNOWN_PAGINATORS = tuple(k.value for k in PaginatorKind)
+
+Paginator = Annotated[
+    NoPaginator | PageNumberPaginator | NextLinkPaginator | OffsetPaginator,
+    Field(discriminator="kind"),
+]
+
+
+class Auth(Strict):
+    kind: AuthKind = AuthKind.NONE
+    # Query parameter or header name that carries the secret (taken from the connection's password).
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _name_needed(self) -> Auth:
+        if self.kind != AuthKind.NONE and not self.name:
+            raise ValueError(f"auth kind '{self.kind}' needs `name` (the query parameter or header)")
+        return self
+
+
+class RateLimit(Strict):
+    requests_per_second: float = Field(gt=0, le=1000)
+    burst: int = Field(default=1, ge=1, le=1000)
+
+
+class Incremental(Strict):
+    """A server-side filter on a cursor field, filled from the run's data interval."""
+
+    cursor_field: str
+    param: str
+    # Placeholders: {start_date} {end_date} (YYYY-MM-DD) and {start} {end} (ISO timestamps).
+    format: str = "{start_date},{end_date}"
+
+
+class FanOut(Strict):
+    """List endpoint -> one detail call per listed record; the detail is what gets stored."""
+
+    path: str = Field(description="Detail path template, placeholders from the parent record, e.g. /cards/{id}")
+    parent_key: str = Field(description="Field of the list record substituted into `path`")
+    concurrency: int = Field(default=4, ge=1, le=64)
+
+    @field_validator("path")
+    @classmethod
+    def _has_placeholder(cls, value: str) -> str:
+        if "{" not in value:
+            raise ValueError("fan_out.path needs a {placeholder} taken from the parent record")
+        return value
+
+
+class EndpointSettings(Strict):
+    """Fields an endpoint may set itself or inherit from its source's `defaults`."""
+
+    paginator: Paginator | None = None
+    record_selector: str | None = None
+    primary_key: str | None = None
+    params: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    schedule: str | None = None
+    rate_limit: RateLimit | None = None
+    quarantine_threshold: float | None = Field(default=None, ge=0, le=1)
+    parallel_pages: int | None = Field(default=None, ge=1, le=32)
+    timeout_seconds: float | None = Field(default=None, gt=0, le=600)
+    tags: tuple[str, ...] = ()
+
+
+class EndpointConfig(EndpointSettings):
+    name: Identifier
+    path: str
+    record_model: str = Field(description="Record model name in the registry, e.g. rawg.Game")
+    description: str | None = None
+    incremental: Incremental | None = None
+    fan_out: FanOut | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _path_is_relative(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("path must start with '/' (it is appended to the source's base URL)")
+        return value
+
+
+class ResolvedEndpoint(Strict):
+    """An endpoint with its source's defaults merged in: everything the ingestion needs."""
+
+    source: Identifier
+    name: Identifier
+    path: str
+    record_model: str
+    description: str | None
+    paginator: Paginator
+    record_selector: str
+    primary_key: str
+    params: dict[str, str | int | float | bool]
+    schedule: str | None
+    rate_limit: RateLimit
+    quarantine_threshold: float
+    parallel_pages: int
+    timeout_seconds: float
+    tags: tuple[str, ...]
+    incremental: Incremental | None
+    fan_out: FanOut | None
+    connection_id: str
+    base_url: str
+    auth: Auth
+    pool: str
+    pool_slots: int
+
+    @property
+    def dag_id(self) -> str:
+        return f"ingest__{self.source}__{self.name}"
+
+    @property
+    def table_name(self) -> str:
+        return f"{self.source}__{self.name}"
+
+
+class SourceConfig(Strict):
+    name: Identifier
+    description: str | None = None
+    connection_id: str
+    base_url: str
+    auth: Auth = Auth()
+    pool_slots: int = Field(default=2, ge=1, le=128)
+    defaults: EndpointSettings = EndpointSettings()
+    endpoints: tuple[EndpointConfig, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_endpoints(self) -> SourceConfig:
+        names = [e.name for e in self.endpoints]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate endpoint names in source '{self.name}': {duplicates}")
+        return self
+
+
+class WarehouseConfig(Strict):
+    connection_id: str = "warehouse_db"
+    raw_schema: Identifier = "raw"
+    ops_schema: Identifier = "ops"
+
+
+class LakeConfig(Strict):
+    connection_id: str = "lake_s3"
+    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+    bronze_prefix: str = "bronze"
+    quarantine_prefix: str = "quarantine"
+
+
+class DagDefaults(Strict):
+    owner: str = "data-platform"
+    start_date: date = date(2026, 1, 1)
+    retries: int = Field(default=3, ge=2)
+    retry_delay_seconds: int = Field(default=60, gt=0)
+    max_retry_delay_seconds: int = Field(default=1800, gt=0)
+    max_active_runs: int = Field(default=1, ge=1)
+
+
+class PipelineConfig(Strict):
+    warehouse: WarehouseConfig = WarehouseConfig()
+    lake: LakeConfig
+    dag_defaults: DagDefaults = DagDefaults()
+    sources: tuple[SourceConfig, ...] = Field(min_length=1)
+    # Data-quality checks of the write-audit-publish gate (see game_market_pipeline.quality).
+    quality: Any = None
+
+    @model_validator(mode="after")
+    def _unique_sources(self) -> PipelineConfig:
+        names = [s.name for s in self.sources]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate source names: {duplicates}")
+        return self
+
+
+def is_identifier(value: str) -> bool:
+    return bool(_IDENTIFIER.match(value))

@@ -1,0 +1,1 @@
+"""Pydantic models of API records, one module per source; `registry` maps config names to them."""
