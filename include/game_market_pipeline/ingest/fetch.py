@@ -1,0 +1,95 @@
+"""Walk an endpoint page by page: sequential, or in parallel once the total is known; fan-out
+to detail calls. Yields pages in order, holding at most a small window of pages in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from game_market_pipeline.config.models import ResolvedEndpoint
+from game_market_pipeline.exceptions import ApiResponseError
+from game_market_pipeline.ingest.http_client import ApiClient, select_records
+from game_market_pipeline.ingest.paginators import PageRequest, Paginator, make_paginator
+
+
+@dataclass
+class FetchedPage:
+    request: PageRequest
+    records: list[Any]
+    next_request: PageRequest | None  # where a resumed run continues after this page
+
+
+def _fetch(client: ApiClient, endpoint: ResolvedEndpoint, request: PageRequest) -> tuple[Any, list[Any]]:
+    body = client.get_json(request.url, request.params)
+    where = f"{endpoint.source}.{endpoint.name} page {request.index}"
+    return body, select_records(body, endpoint.record_selector, where)
+
+
+def iter_pages(client: ApiClient, endpoint: ResolvedEndpoint, start: PageRequest | None = None,
+               parallel: int | None = None) -> Iterator[FetchedPage]:
+    """Pages of the list endpoint, from `start` (a resume point) or the first page."""
+    paginator: Paginator = make_paginator(endpoint.paginator)
+    parallel = max(1, parallel or endpoint.parallel_pages)
+    request: PageRequest | None = start or paginator.first(endpoint.path, dict(endpoint.params))
+    while request is not None:
+        body, records = _fetch(client, endpoint, request)
+        planned = paginator.plan(request, body, len(records)) if parallel > 1 else None
+        if planned:
+            yield FetchedPage(request, records, planned[0])
+            yield from _fetch_planned(client, endpoint, planned, parallel)
+            return
+        request_after = paginator.after(request, body, len(records))
+        yield FetchedPage(request, records, request_after)
+        request = request_after
+
+
+def _fetch_planned(client: ApiClient, endpoint: ResolvedEndpoint, planned: list[PageRequest],
+                   parallel: int) -> Iterator[FetchedPage]:
+    # A bounded window of in-flight pages keeps memory flat however many pages there are.
+    window = parallel * 2
+    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="page") as pool:
+        in_flight: list[tuple[int, Future]] = []
+        next_to_submit = 0
+        for position in range(len(planned)):
+            while next_to_submit < len(planned) and len(in_flight) < window:
+                in_flight.append((next_to_submit, pool.submit(_fetch, client, endpoint, planned[next_to_submit])))
+                next_to_submit += 1
+            index, future = in_flight.pop(0)
+            assert index == position
+            _, records = future.result()
+            following = planned[position + 1] if position + 1 < len(planned) else None
+            yield FetchedPage(planned[position], records, following)
+
+
+def fan_out(client: ApiClient, endpoint: ResolvedEndpoint, parents: list[Any],
+            pool: ThreadPoolExecutor) -> list[Any]:
+    """One detail call per parent record, `fan_out.concurrency` at a time; order preserved."""
+    assert endpoint.fan_out is not None
+    template, key = endpoint.fan_out.path, endpoint.fan_out.parent_key
+
+    def detail(parent: Any) -> Any:
+        if not isinstance(parent, dict) or parent.get(key) in (None, ""):
+            raise ApiResponseError(
+                f"{endpoint.source}.{endpoint.name}: list record has no '{key}' to fetch its detail: "
+                f"{str(parent)[:120]}"
+            )
+        from urllib.parse import quote
+
+        # safe="%": ids may arrive already escaped ("exu-%3F") and must not be escaped twice.
+        path = template.replace("{" + key + "}", quote(str(parent[key]), safe="%"))
+        return client.get_json(path)
+
+    return list(pool.map(detail, parents))
+
+
+def iter_records_pages(client: ApiClient, endpoint: ResolvedEndpoint, start: PageRequest | None = None,
+                       parallel: int | None = None) -> Iterator[FetchedPage]:
+    """Pages whose records are what gets stored: the list records, or their details on fan-out."""
+    if endpoint.fan_out is None:
+        yield from iter_pages(client, endpoint, start, parallel)
+        return
+    with ThreadPoolExecutor(max_workers=endpoint.fan_out.concurrency, thread_name_prefix="detail") as pool:
+        for page in iter_pages(client, endpoint, start, parallel):
+            yield FetchedPage(page.request, fan_out(client, endpoint, page.records, pool), page.next_request)

@@ -1,0 +1,80 @@
+"""Validate records against their endpoint's pydantic model; collect quarantine and drift facts."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from game_market_pipeline.ingest.hashing import canonical_json, content_hash
+from game_market_pipeline.records.base import ApiRecord
+
+MAX_DRIFT_FIELDS = 200
+
+
+@dataclass(frozen=True)
+class CheckedRecord:
+    key: str | None
+    content_hash: str
+    payload_json: str  # canonical JSON of the record exactly as the API sent it
+    errors: list[dict[str, Any]] | None  # None when valid
+
+    @property
+    def valid(self) -> bool:
+        return self.errors is None
+
+
+@dataclass
+class ValidationStats:
+    records: int = 0
+    invalid: int = 0
+    error_counts: Counter = field(default_factory=Counter)
+    drift_counts: Counter = field(default_factory=Counter)
+
+    def merge(self, other: dict[str, Any]) -> None:
+        self.records += int(other.get("records", 0))
+        self.invalid += int(other.get("invalid", 0))
+        self.error_counts.update(other.get("error_counts", {}))
+        self.drift_counts.update(other.get("drift_counts", {}))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"records": self.records, "invalid": self.invalid,
+                "error_counts": dict(self.error_counts.most_common(50)),
+                "drift_counts": dict(self.drift_counts.most_common(MAX_DRIFT_FIELDS))}
+
+    @property
+    def most_common_error(self) -> str | None:
+        top = self.error_counts.most_common(1)
+        return f"{top[0][0]} ({top[0][1]}x)" if top else None
+
+
+def _error_summary(error: dict[str, Any]) -> str:
+    loc = ".".join(str(p) for p in error.get("loc", ())) or "<record>"
+    return f"{loc}: {error.get('msg')}"
+
+
+def check_record(raw: Any, model: type[ApiRecord], primary_key: str, stats: ValidationStats) -> CheckedRecord:
+    stats.records += 1
+    payload_json = canonical_json(raw)
+    digest = content_hash(raw)
+    key = raw.get(primary_key) if isinstance(raw, dict) else None
+    try:
+        record = model.model_validate(raw)
+    except ValidationError as err:
+        errors = json.loads(err.json(include_url=False, include_input=False))
+        stats.invalid += 1
+        for e in errors:
+            stats.error_counts[_error_summary(e)] += 1
+        return CheckedRecord(None if key is None else str(key), digest, payload_json, errors)
+    if key is None or isinstance(key, (dict, list)):
+        errors = [{"type": "missing_primary_key", "loc": [primary_key],
+                   "msg": f"primary key '{primary_key}' is missing or not a scalar"}]
+        stats.invalid += 1
+        stats.error_counts[_error_summary(errors[0])] += 1
+        return CheckedRecord(None, digest, payload_json, errors)
+    for path in record.unknown_fields():
+        stats.drift_counts[path] += 1
+    return CheckedRecord(str(key), digest, payload_json, None)

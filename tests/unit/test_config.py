@@ -1,0 +1,115 @@
+"""The shared config: models, defaults merging, and errors that name file, endpoint and field."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from game_market_pipeline.config.loader import DEFAULT_CONFIG_PATH, load_config, parse_config
+from game_market_pipeline.config.schema_export import main as export_schema
+from game_market_pipeline.exceptions import ConfigError
+
+REQUIRED = {
+    "rawg": {"games", "genres", "platforms", "stores", "tags", "developers", "publishers"},
+    "tcgdex": {"series", "sets", "cards"},
+    "pokemontcg": {"cards", "sets"},
+    "pokeapi": {"pokemon", "generation"},
+}
+
+
+@pytest.fixture
+def raw_config() -> dict:
+    return yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+
+
+def test_shipped_config_is_valid_and_has_every_required_endpoint():
+    loaded = load_config()
+    assert loaded.problems == ()
+    configured = {(e.source, e.name) for e in loaded.endpoints}
+    assert {(s, e) for s, names in REQUIRED.items() for e in names} <= configured
+
+
+def test_endpoint_inherits_source_defaults_and_overrides_them():
+    loaded = load_config()
+    games = loaded.endpoint("rawg", "games")
+    genres = loaded.endpoint("rawg", "genres")
+    assert games.paginator.kind == "next_link" and games.record_selector == "results"
+    assert games.params == {"page_size": 40} and games.schedule == "@daily"
+    assert genres.schedule == "@weekly"  # endpoint override wins
+    assert games.incremental is not None and genres.incremental is None
+    cards = loaded.endpoint("tcgdex", "cards")
+    assert cards.fan_out is not None and cards.fan_out.path == "/cards/{id}"
+    assert cards.dag_id == "ingest__tcgdex__cards" and cards.table_name == "tcgdex__cards"
+
+
+def test_models_are_frozen_and_forbid_unknown_keys(raw_config):
+    loaded = load_config()
+    with pytest.raises(Exception):
+        loaded.endpoints[0].name = "other"  # type: ignore[misc]
+    raw_config["sources"][0]["endpoints"][1]["pagesize"] = 10
+    problems = parse_config(raw_config, Path("endpoints.yaml")).problems
+    assert len(problems) == 1
+    assert "endpoint 'genres'" in str(problems[0]) and "pagesize" in str(problems[0])
+
+
+def test_one_bad_endpoint_is_reported_and_the_others_still_load(raw_config):
+    bad = copy.deepcopy(raw_config)
+    games = bad["sources"][0]["endpoints"][0]
+    games["paginator"] = {"kind": "cursorz"}
+    bad["sources"][1]["endpoints"][0]["quarantine_threshold"] = 7
+    loaded = parse_config(bad, Path("include/config/endpoints.yaml"))
+    messages = [str(p) for p in loaded.problems]
+    assert len(messages) == 2, messages
+    assert any("source 'rawg', endpoint 'games', field 'paginator'" in m and "cursorz" in m
+               and "page_number" in m and "next_link" in m and "offset" in m for m in messages), messages
+    assert any("endpoint 'series'" in m and "quarantine_threshold" in m for m in messages), messages
+    assert all(m.startswith("include/config/endpoints.yaml") for m in messages)
+    ids = {e.dag_id for e in loaded.endpoints}
+    assert "ingest__rawg__games" not in ids and "ingest__tcgdex__series" not in ids
+    assert "ingest__rawg__genres" in ids and len(ids) == len(load_config().endpoints) - 2
+    with pytest.raises(ConfigError, match="2 problem"):
+        loaded.raise_for_problems()
+
+
+def test_unknown_record_model_and_missing_required_fields(raw_config):
+    raw_config["sources"][2]["endpoints"][0]["record_model"] = "pokemontcg.Nope"
+    del raw_config["sources"][3]["endpoints"][1]["path"]
+    problems = [str(p) for p in parse_config(raw_config, Path("f.yaml")).problems]
+    assert any("endpoint 'cards'" in p and "record_model" in p and "pokemontcg.Card" in p for p in problems)
+    assert any("endpoint 'generation'" in p and "field 'path'" in p for p in problems)
+
+
+def test_bad_identifier_and_duplicate_endpoint(raw_config):
+    raw_config["sources"][0]["endpoints"][2]["name"] = "Platforms; DROP TABLE x"
+    raw_config["sources"][1]["endpoints"].append(dict(raw_config["sources"][1]["endpoints"][0]))
+    problems = [str(p) for p in parse_config(raw_config, Path("f.yaml")).problems]
+    assert any("field 'name'" in p and "pattern" in p for p in problems)
+    assert any("duplicate endpoint names" in p and "series" in p for p in problems)
+
+
+def test_missing_file_and_broken_yaml(tmp_path):
+    assert "file not found" in str(load_config(tmp_path / "none.yaml").problems[0])
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("sources: [\n")
+    assert load_config(broken).problems[0].field == "<yaml>"
+
+
+def test_json_schema_export(tmp_path):
+    out = tmp_path / "schema.json"
+    assert export_schema(["-o", str(out)]) == 0
+    schema = json.loads(out.read_text())
+    assert schema["additionalProperties"] is False
+    assert "sources" in schema["properties"]
+    endpoint_def = schema["$defs"]["EndpointConfig"]
+    assert endpoint_def["additionalProperties"] is False and "fan_out" in endpoint_def["properties"]
+
+
+def test_lake_bucket_env_override(monkeypatch):
+    loaded = load_config()
+    assert loaded.lake_bucket == "game-market-lake"
+    monkeypatch.setenv("LAKE_BUCKET", "other-bucket")
+    assert loaded.lake_bucket == "other-bucket"

@@ -1,0 +1,136 @@
+"""Paginators, retry/backoff decisions, rate limiter, redaction and hashing."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+import pytest
+
+from game_market_pipeline.config.models import (
+    NextLinkPaginator,
+    OffsetPaginator,
+    PageNumberPaginator,
+)
+from game_market_pipeline.ingest.hashing import canonical_json, content_hash
+from game_market_pipeline.ingest.http_client import RetryPolicy, backoff_seconds, parse_retry_after, select_records
+from game_market_pipeline.ingest.paginators import PageRequest, make_paginator
+from game_market_pipeline.ingest.rate_limit import TokenBucket
+from game_market_pipeline.ingest.redaction import Redactor, install_log_redaction
+from game_market_pipeline.exceptions import ApiResponseError
+
+
+def test_page_number_walks_until_short_page_or_total():
+    p = make_paginator(PageNumberPaginator(kind="page_number", page_param="page", size_param="pageSize",
+                                           page_size=10, total_field="totalCount"))
+    first = p.first("/cards", {"q": "x"})
+    assert first.params == {"q": "x", "page": 1, "pageSize": 10}
+    second = p.after(first, {"totalCount": 25}, 10)
+    assert second == PageRequest(2, "/cards", {"q": "x", "page": 2, "pageSize": 10})
+    third = p.after(second, {"totalCount": 25}, 10)
+    assert third is not None and third.params["page"] == 3
+    assert p.after(third, {"totalCount": 25}, 5) is None
+    assert p.after(first, {"totalCount": 10}, 10) is None  # total reached exactly
+    plan = p.plan(first, {"totalCount": 25}, 10)
+    assert [r.params["page"] for r in plan] == [2, 3] and [r.index for r in plan] == [2, 3]
+
+
+def test_page_number_without_total_stops_on_empty_page():
+    p = make_paginator(PageNumberPaginator(kind="page_number", page_size=2))
+    first = p.first("/series", {})
+    assert p.after(first, [{"id": 1}, {"id": 2}], 2) is not None
+    assert p.after(first, [], 0) is None
+    assert p.plan(first, [], 2) is None
+
+
+def test_offset_paginator():
+    p = make_paginator(OffsetPaginator(kind="offset", page_size=20, total_field="count"))
+    first = p.first("/pokemon", {})
+    assert first.params == {"offset": 0, "limit": 20}
+    nxt = p.after(first, {"count": 45}, 20)
+    assert nxt.params["offset"] == 20
+    assert p.after(PageRequest(3, "/pokemon", {"offset": 40, "limit": 20}), {"count": 45}, 5) is None
+    assert [r.params["offset"] for r in p.plan(first, {"count": 45}, 20)] == [20, 40]
+
+
+def test_next_link_follows_and_plans_page_addressed_links():
+    p = make_paginator(NextLinkPaginator(kind="next_link"))
+    body = {"count": 95, "next": "http://h/api/games?key=abc&page=2&page_size=40", "results": [{}] * 40}
+    first = p.first("/games", {"page_size": 40})
+    nxt = p.after(first, body, 40)
+    assert nxt.url == body["next"] and nxt.params == {}
+    assert p.after(nxt, {"next": None}, 15) is None
+    plan = p.plan(first, body, 40)
+    assert [r.url.split("page=")[1].split("&")[0] for r in plan] == ["2", "3"]
+    assert p.plan(first, {"count": 95, "next": "http://h/x?cursor=abc"}, 40) is None
+
+
+def test_unknown_paginator_lists_the_known_ones():
+    with pytest.raises(ValueError, match="page_number.*next_link.*offset"):
+        make_paginator("cursorz")
+
+
+def test_select_records():
+    assert select_records({"data": [1]}, "data", "x") == [1]
+    assert select_records([1, 2], "$", "x") == [1, 2]
+    assert select_records({"results": None}, "results", "x") == []
+    with pytest.raises(ApiResponseError, match="no 'results'.*keys: data"):
+        select_records({"data": []}, "results", "rawg.games page 3")
+
+
+def test_backoff_honours_retry_after_with_floor_and_cap():
+    policy = RetryPolicy(retry_after_floor_seconds=1, retry_after_cap_seconds=60, base_seconds=0.5,
+                         max_backoff_seconds=8)
+    assert backoff_seconds(1, policy, 7, is_rate_limit=True) == 7
+    assert backoff_seconds(1, policy, 0, is_rate_limit=True) == 1  # floor when 0
+    assert backoff_seconds(1, policy, None, is_rate_limit=True) == 1  # floor when missing
+    assert backoff_seconds(1, policy, 3600, is_rate_limit=True) == 60  # cap
+    rng = random.Random(1)
+    waits = [backoff_seconds(n, policy, None, False, rng) for n in range(1, 8)]
+    assert 0.25 <= waits[0] <= 0.5 and 0.5 <= waits[1] <= 1.0 and all(w <= 8 for w in waits)
+    assert waits[-1] >= 4  # grows exponentially up to the cap
+
+
+def test_parse_retry_after():
+    assert parse_retry_after("5") == 5.0 and parse_retry_after(None) is None
+    assert parse_retry_after("garbage") is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past
+
+
+def test_token_bucket_rate_and_burst():
+    now = [0.0]
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+
+    bucket = TokenBucket(2, burst=3, clock=lambda: now[0], sleep=sleep)
+    for _ in range(3):
+        assert bucket.acquire() == 0  # the burst is free
+    bucket.acquire()
+    bucket.acquire()
+    assert now[0] == pytest.approx(1.0)  # then 2 per second
+    with pytest.raises(ValueError):
+        TokenBucket(0)
+
+
+def test_redaction_of_urls_text_and_logs(caplog):
+    secret = "sekrit-key-0123456789"
+    r = Redactor([secret])
+    url = f"https://api.rawg.io/api/games?key={secret}&page=2"
+    assert r.url(url) == "https://api.rawg.io/api/games?page=2"
+    assert secret not in r.text(f"boom on {url} with header {secret}")
+    assert "key=***" in r.text("GET /games?key=othervalue&page=1")
+    install_log_redaction(r)
+    with caplog.at_level(logging.DEBUG, logger="urllib3.connectionpool"):
+        logging.getLogger("urllib3.connectionpool").debug('"GET %s HTTP/1.1" 200', url)
+    assert caplog.records and secret not in caplog.text
+
+
+def test_content_hash_is_canonical():
+    a = {"b": 1, "a": [1, {"y": "é", "x": None}]}
+    b = {"a": [1, {"x": None, "y": "é"}], "b": 1}
+    assert canonical_json(a) == canonical_json(b) == '{"a":[1,{"x":null,"y":"é"}],"b":1}'
+    assert content_hash(a) == content_hash(b) and len(content_hash(a)) == 64
+    assert content_hash(a) != content_hash({**a, "b": 2})
