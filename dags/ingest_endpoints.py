@@ -1,4 +1,4 @@
-"""One ingestion DAG per endpoint of include/config/endpoints.yaml (`ingest__<source>__<endpoint>`).
+"""One Airflow DAG per endpoint of include/config/endpoints.yaml (`ingest__<source>__<endpoint>`).
 
 Thin on purpose: the DAGs are built by game_market_pipeline.factory. Endpoints with config
 problems are left out here and reported by dags/config_problems.py as an import error.

@@ -14,9 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from game_market_pipeline.local import stack
-
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# Airflow reads these at import: keep test runs away from ~/airflow and the example DAGs.
+os.environ.setdefault("AIRFLOW_HOME", str(PROJECT_ROOT / ".local" / "test-airflow"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(PROJECT_ROOT / "dags"))
+
+from game_market_pipeline.local import stack  # noqa: E402
+
+pytest_plugins = ["tests.fixtures_replay"] if (PROJECT_ROOT / "tests" / "fixtures_replay.py").exists() else []
 TEST_STATE_DIR = Path(os.environ.get("GMP_TEST_STATE_DIR", PROJECT_ROOT / ".local" / "test-stack"))
 # A distinctive fake RAWG key: tests assert it never lands anywhere.
 FAKE_RAWG_KEY = "sekrit-rawg-key-0123456789abcdef"

@@ -44,9 +44,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, timeout: float = 30.0, what: str = "server") -> None:
+def wait_for_port(port: int, timeout: float = 30.0, what: str = "server",
+                  process: subprocess.Popen | None = None, log_path: Path | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            tail = log_path.read_text(errors="replace")[-2000:] if log_path and log_path.exists() else ""
+            raise RuntimeError(f"{what} exited with code {process.returncode} before listening:\n{tail}")
         with socket.socket() as sock:
             if sock.connect_ex((LOOPBACK, port)) == 0:
                 return
@@ -156,10 +160,11 @@ def stop_postgres(state_dir: Path = STATE_DIR) -> None:
 
 def _spawn(name: str, argv: list[str], port: int, state_dir: Path, url: str) -> Service:
     state_dir.mkdir(parents=True, exist_ok=True)
-    log = open(state_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
+    log_path = state_dir / f"{name}.log"
+    log = open(log_path, "ab")  # noqa: SIM115 - the child owns it
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)
-    wait_for_port(port, what=name)
+    wait_for_port(port, what=name, process=proc, log_path=log_path)
     service = Service(name, proc.pid, port, url)
     service.save(state_dir)
     return service

@@ -1,0 +1,145 @@
+"""`make run`: every ingestion DAG, then the transform DAG, with `airflow dags test` on the local stack.
+
+Prints a per-endpoint table (records, quarantined, API calls, seconds) from ops.ingest_runs, the
+row counts of the gold tables, and the quality gate's verdict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from game_market_pipeline.config.loader import load_config
+from game_market_pipeline.local import stack
+from game_market_pipeline.local.airflow_env import airflow_bin, airflow_environment, prepare_airflow
+
+TRANSFORM_DAG_ID = "transform_warehouse"
+
+
+def warehouse_url(env: dict[str, str]) -> str:
+    value = env["AIRFLOW_CONN_WAREHOUSE_DB"]
+    return stack.postgres_url_from_conn(value) if value.lstrip().startswith("{") else value
+
+
+def dags_test(dag_id: str, logical_date: str, env: dict[str, str], log_dir: Path) -> tuple[str, int, float]:
+    started = time.monotonic()
+    log_path = log_dir / f"{dag_id}.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.run([airflow_bin(), "dags", "test", dag_id, logical_date], env=env, stdout=log,
+                              stderr=subprocess.STDOUT)
+    return dag_id, proc.returncode, time.monotonic() - started
+
+
+def ingestion_table(url: str, ingest_date: str) -> str:
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    with conn, conn.cursor() as cur:
+        cur.execute("""
+            SELECT DISTINCT ON (source, endpoint) source, endpoint, status, records, loaded, quarantined,
+                   api_calls, duration_seconds
+            FROM ops.ingest_runs WHERE ingest_date = %s
+            ORDER BY source, endpoint, finished_at DESC""", (ingest_date,))
+        rows = cur.fetchall()
+    conn.close()
+    lines = [f"{'endpoint':28} {'status':24} {'records':>8} {'new rows':>8} {'quarant.':>8} {'API calls':>9} {'seconds':>8}"]
+    for source, endpoint, status, records, loaded, quarantined, calls, seconds in rows:
+        lines.append(f"{source + '.' + endpoint:28} {status:24} {records:>8} {loaded:>8} {quarantined:>8} "
+                     f"{calls:>9} {seconds or 0:>8.2f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--date", default=datetime.now(timezone.utc).date().isoformat(),
+                        help="logical date to run (default: today, UTC)")
+    parser.add_argument("--only", nargs="*", help="DAG ids to run (default: every ingestion DAG)")
+    parser.add_argument("--parallel", type=int, default=2, help="DAG runs at a time")
+    parser.add_argument("--skip-transform", action="store_true")
+    args = parser.parse_args(argv)
+    date.fromisoformat(args.date)
+
+    print("starting the local stack (embedded PostgreSQL, moto S3, replay APIs) where no connection is set…")
+    env = airflow_environment()
+    prepare_airflow(env)
+    log_dir = stack.STATE_DIR / "logs" / args.date
+    log_dir.mkdir(parents=True, exist_ok=True)
+
+    config = load_config()
+    config.raise_for_problems()
+    dag_ids = args.only or [e.dag_id for e in config.endpoints]
+    print(f"running {len(dag_ids)} ingestion DAGs for {args.date} ({args.parallel} at a time); logs in {log_dir}")
+    failed = []
+    with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+        for dag_id, code, seconds in pool.map(lambda d: dags_test(d, args.date, env, log_dir), dag_ids):
+            print(f"  {'ok  ' if code == 0 else 'FAIL'} {dag_id:36} {seconds:6.1f}s")
+            if code != 0:
+                failed.append(dag_id)
+    url = warehouse_url(env)
+    print("\n" + ingestion_table(url, args.date))
+
+    if not args.skip_transform and not args.only:
+        failed += run_transform(args.date, env, log_dir, url)
+    if failed:
+        print(f"\nFAILED: {', '.join(failed)} — see {log_dir}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_transform(logical_date: str, env: dict[str, str], log_dir: Path, url: str) -> list[str]:
+    dag_file = stack.PROJECT_ROOT / "dags" / f"{TRANSFORM_DAG_ID}.py"
+    if not dag_file.exists():
+        return []
+    print(f"\nrunning {TRANSFORM_DAG_ID} (dbt via Cosmos, quality gate, promotion)…")
+    _, code, seconds = dags_test(TRANSFORM_DAG_ID, logical_date, env, log_dir)
+    print(f"  {'ok  ' if code == 0 else 'FAIL'} {TRANSFORM_DAG_ID:36} {seconds:6.1f}s")
+    print("\n" + gold_counts(url))
+    verdict = gate_verdict(url)
+    if verdict:
+        print("\n" + verdict)
+    return [] if code == 0 else [TRANSFORM_DAG_ID]
+
+
+def gold_counts(url: str) -> str:
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    with conn, conn.cursor() as cur:
+        cur.execute("""
+            SELECT table_schema, table_name FROM information_schema.tables
+            WHERE table_schema IN ('analytics', 'analytics_audit') AND table_type = 'BASE TABLE'
+              AND (table_name LIKE 'fact\\_%%' OR table_name LIKE 'dim\\_%%' OR table_name LIKE 'bridge\\_%%'
+                   OR table_name LIKE 'mart\\_%%')
+            ORDER BY 1, 2""")
+        tables = cur.fetchall()
+        lines = [f"{'gold table':48} {'rows':>10}"]
+        from psycopg2 import sql
+
+        for schema, table in tables:
+            cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
+            lines.append(f"{schema + '.' + table:48} {cur.fetchone()[0]:>10}")
+    conn.close()
+    return "\n".join(lines) if tables else "no gold tables found"
+
+
+def gate_verdict(url: str) -> str | None:
+    try:
+        from game_market_pipeline.promotion.report import latest_verdict  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    try:
+        return latest_verdict(conn)
+    finally:
+        conn.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
