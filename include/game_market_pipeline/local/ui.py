@@ -1,0 +1,52 @@
+"""`make ui`: Airflow itself on the local stack — API server (UI) on 127.0.0.1:8080, scheduler,
+dag-processor and triggerer — so the generated DAGs can be browsed, triggered and left to run on
+their schedules. Ctrl-C stops Airflow; `make stop-local` stops the stack's servers.
+
+Login: the simple auth manager runs with "all admins" locally, so the UI opens without a password.
+Set AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=False to get a login page; the generated
+admin password is then in .local/airflow/simple_auth_manager_passwords.json.generated.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+from game_market_pipeline.local.airflow_env import airflow_bin, airflow_environment, prepare_airflow
+
+COMPONENTS = (
+    ["api-server", "--host", "127.0.0.1", "--port", "8080"],
+    ["scheduler"],
+    ["dag-processor"],
+    ["triggerer"],
+)
+
+
+def main() -> int:
+    env = airflow_environment()
+    prepare_airflow(env)
+    procs = [subprocess.Popen([airflow_bin(), *args], env=env) for args in COMPONENTS]
+    print(f"Airflow UI: http://127.0.0.1:{env['AIRFLOW__API__PORT']}  (Ctrl-C to stop)", flush=True)
+
+    def stop(*_: object) -> None:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while all(proc.poll() is None for proc in procs):
+        time.sleep(1)
+    stop()
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
