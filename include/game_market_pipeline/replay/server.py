@@ -477,6 +477,9 @@ def _with_page(url: str, query: list[tuple[str, str]], name: str, value: int | N
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "gmp-replay/1.0"
+    # Headers and body go out in one write, and without Nagle: otherwise every keep-alive
+    # response waits ~40 ms for the client's delayed ACK.
+    disable_nagle_algorithm = True
     server: _Server
 
     def _serve(self) -> None:
@@ -503,8 +506,9 @@ class _Handler(BaseHTTPRequestHandler):
         if response.synthetic:
             self.send_header("X-Replay-Synthetic", "1")
             self.send_header("X-Replay-Synthetic-Fields", response.synthetic)
-        self.end_headers()
-        self.wfile.write(response.body)
+        self._headers_buffer.append(b"\r\n")  # end_headers(), but the body joins the same write
+        self._headers_buffer.append(response.body)
+        self.flush_headers()
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self._serve()
