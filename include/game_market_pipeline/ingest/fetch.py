@@ -77,8 +77,8 @@ def fan_out(client: ApiClient, endpoint: ResolvedEndpoint, parents: list[Any],
             )
         from urllib.parse import quote
 
-        # safe="%": ids may arrive already escaped ("exu-%3F") and must not be escaped twice.
-        path = template.replace("{" + key + "}", quote(str(parent[key]), safe="%"))
+        # The id is a literal value (TCGdex has ids like "exu-%3F"): encode all of it, once.
+        path = template.replace("{" + key + "}", quote(str(parent[key]), safe=""))
         return client.get_json(path)
 
     return list(pool.map(detail, parents))
