@@ -1,0 +1,1 @@
+"""The dbt warehouse: dbt sources generated from the shared config, and the Cosmos rendering."""
