@@ -406,7 +406,7 @@ def test_latency(srv: ReplayServer, http: requests.Session) -> None:
     assert time.perf_counter() - started < 0.25
 
 
-def test_cli_serves(tmp_path: object) -> None:
+def test_cli_serves() -> None:
     import subprocess
     import sys
 
@@ -424,7 +424,12 @@ def test_cli_serves(tmp_path: object) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    assert main is not None
+    assert proc.stdout is not None and b"replay server on http://127.0.0.1" in proc.stdout.read()
+
+
+def test_cli_rejects_bad_arguments() -> None:
+    with pytest.raises(SystemExit):
+        main(["--as-of", "not-a-date"])
 
 
 # --- synthetic games --------------------------------------------------------------------------

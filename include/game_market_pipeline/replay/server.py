@@ -34,6 +34,7 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -129,7 +130,7 @@ class ReplayApp:
                                 if synthetic_games is not None else None)
         self.faults = FaultRegistry()
         c = self.corpus
-        self._rawg_games_envelope_extras = _dumps(c.rawg.games_envelope_extras)[1:-1].decode()
+        self._rawg_games_envelope_extras = _dumps(c.rawg.games_envelope_extras)[1:-1]
         self._tcgdex_cards_by_id = {card["id"]: card for card in c.tcgdex.cards}
         self._tcgdex_sets_by_id = {s["id"]: s for s in c.tcgdex.sets}
         self._tcgdex_series_by_id = {s["id"]: s for s in c.tcgdex.series}
@@ -241,7 +242,7 @@ class ReplayApp:
         lists = self.corpus.rawg.lists
         if route in lists:
             items = lists[route]
-            return self._rawg_page(request, len(items), lambda a, b: _dumps(items[a:b]).decode())
+            return self._rawg_page(request, len(items), lambda a, b: _dumps(items[a:b]))
         if len(segments) == 2 and segments[0] in self.corpus.rawg.details:
             return self._rawg_detail(self.corpus.rawg.details[segments[0]], segments[1])
         return Response.json({"detail": "Not found."}, 404)
@@ -267,22 +268,24 @@ class ReplayApp:
 
     def _rawg_games(self, request: Request) -> Response:
         window = self._rawg_updated_window(request)
-        extras = "" if window else self._rawg_games_envelope_extras
+        extras = b"" if window else self._rawg_games_envelope_extras
         if self.synthetic_games is not None:
             games = self.synthetic_games
             span = games.index_range(*window) if window else range(len(games))
             response = self._rawg_page(
                 request, len(span),
-                lambda a, b: games.results_json(span.start + a, span.start + min(b, len(span))), extras)
+                lambda a, b: games.results_bytes(span.start + a, span.start + min(b, len(span))), extras)
             response.synthetic = "record"
             return response
         items = self.corpus.rawg.games
         if window:
             low, high = window[0].isoformat()[:10], (window[1] - timedelta(days=1)).isoformat()[:10]
             items = [g for g in items if low <= (g.get("updated") or "")[:10] <= high]
-        return self._rawg_page(request, len(items), lambda a, b: _dumps(items[a:b]).decode(), extras)
+        return self._rawg_page(request, len(items), lambda a, b: _dumps(items[a:b]), extras)
 
-    def _rawg_page(self, request: Request, count: int, results_json: Any, extras: str = "") -> Response:
+    def _rawg_page(self, request: Request, count: int, results: Callable[[int, int], bytes],
+                   extras: bytes = b"") -> Response:
+        """One page of a RAWG list; `results(start, stop)` serializes the items [start, stop)."""
         params = request.params
         raw_page = params.get("page") or "1"
         page_size = _int_param(params, "page_size", RAWG_DEFAULT_PAGE_SIZE)
@@ -301,9 +304,8 @@ class ReplayApp:
             previous_url = _json_str(_with_page(url, request.query, "page", None))  # DRF drops page=1
         else:
             previous_url = _json_str(_with_page(url, request.query, "page", page - 1))
-        body = (f'{{"count":{count},"next":{next_url},"previous":{previous_url},'
-                f'"results":{results_json(start, stop)}{"," + extras if extras else ""}}}')
-        return Response(body=body.encode())
+        head = f'{{"count":{count},"next":{next_url},"previous":{previous_url},"results":'.encode()
+        return Response(body=b"".join((head, results(start, stop), b"," if extras else b"", extras, b"}")))
 
     # ------------------------------------------------------------------------------------------
     # TCGdex

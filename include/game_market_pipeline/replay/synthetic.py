@@ -63,32 +63,39 @@ UPDATED_WINDOW = (datetime(2025, 1, 1), datetime(2027, 1, 1))
 
 
 class _Template:
+    """A real item serialized once, split around the varied fields: UTF-8 byte fragments."""
+
     def __init__(self, item: dict[str, Any]):
         marked = dict(item)
         for name in _VARIED:
             marked[name] = f"@@{name}@@"
         text = json.dumps(marked, ensure_ascii=False, separators=(",", ":"))
-        self.fragments: list[str] = []
+        fragments: list[str] = []
         self.slots: list[str] = []
         rest = text
         while True:
             start = rest.find('"@@')
             if start < 0:
-                self.fragments.append(rest)
+                fragments.append(rest)
                 break
             end = rest.index('@@"', start + 3)
-            self.fragments.append(rest[:start])
+            fragments.append(rest[:start])
             self.slots.append(rest[start + 3:end])
             rest = rest[end + 3:]
+        self.fragments = [fragment.encode() for fragment in fragments]
         self.had_release = item.get("released") is not None
         self.had_metacritic = item.get("metacritic") is not None
+
+
+_RELEASE_DAYS = 13_000
+_FIRST_RELEASE = date(1990, 1, 1)
 
 
 class SyntheticGames:
     """`count` deterministic RAWG `/games` items, generated on demand (never all in memory).
 
     >>> games = SyntheticGames(1_000_000, seed=7)
-    >>> body = games.results_json(999_960, 1_000_000)   # the last page of 40, as a JSON array
+    >>> body = games.results_bytes(999_960, 1_000_000)   # the last page of 40, a JSON array
     """
 
     def __init__(self, count: int, seed: int = 0, templates: list[dict[str, Any]] | None = None):
@@ -102,9 +109,18 @@ class SyntheticGames:
             raise ValueError("need at least one template item")
         self.count = count
         self.seed = seed
+        self._seed_mix = _mix(seed)
         self._templates = [_Template(t) for t in templates]
         self._window_start = UPDATED_WINDOW[0]
         self._span = int((UPDATED_WINDOW[1] - UPDATED_WINDOW[0]).total_seconds())
+        # Small lookup tables instead of datetime arithmetic per record (the hot path).
+        window_days = (UPDATED_WINDOW[1] - UPDATED_WINDOW[0]).days
+        self._window_day_text = [(self._window_start + timedelta(days=d)).strftime("%Y-%m-%d")
+                                 for d in range(window_days + 1)]
+        self._release_text = [f'"{(_FIRST_RELEASE + timedelta(days=d)).isoformat()}"'.encode()
+                              for d in range(_RELEASE_DAYS)]
+        self._names = [f"{a} {n}{s}" for a in _ADJECTIVES for n in _NOUNS for s in _SUFFIXES]
+        self._slugs = [name.lower().replace(":", "").replace(" ", "-") for name in self._names]
 
     def __len__(self) -> int:
         return self.count
@@ -115,6 +131,12 @@ class SyntheticGames:
 
     def updated_at(self, index: int) -> datetime:
         return self._window_start + timedelta(seconds=self._updated_offset(index))
+
+    def _updated_text(self, index: int) -> str:
+        offset = self._updated_offset(index)
+        day, second = divmod(offset, 86_400)
+        hours, rest = divmod(second, 3600)
+        return f"{self._window_day_text[day]}T{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
 
     def index_range(self, start: datetime | None, end: datetime | None) -> range:
         """Indexes whose `updated` lies in [start, end) (naive UTC datetimes; None = unbounded)."""
@@ -134,51 +156,51 @@ class SyntheticGames:
         return range(first_at_or_after(start, 0), first_at_or_after(end, self.count))
 
     # -- records --
-    def game_json(self, index: int) -> str:
+    def game_bytes(self, index: int) -> bytes:
         if not 0 <= index < self.count:
             raise IndexError(index)
-        h = _mix(index ^ _mix(self.seed))
+        h = _mix(index ^ self._seed_mix)
         template = self._templates[h % len(self._templates)]
-        h2 = _mix(h)
         game_id = SYNTHETIC_ID_OFFSET + index
-        name = (f"{_ADJECTIVES[(h >> 8) % len(_ADJECTIVES)]} {_NOUNS[(h >> 16) % len(_NOUNS)]}"
-                f"{_SUFFIXES[(h >> 24) % len(_SUFFIXES)]}")
-        slug = name.lower().replace(":", "").replace(" ", "-") + f"-{game_id}"
-        released = "null"
-        if template.had_release:
-            released_day = date(1990, 1, 1) + timedelta(days=(h2 >> 8) % 13_000)
-            released = f'"{released_day.isoformat()}"'
-        rating_hundredths = (h2 >> 24) % 501
-        ratings_count = (h2 >> 34) % 5000
+        name_index = (h >> 8) % len(self._names)
+        rating_hundredths = (h >> 20) % 501
+        ratings_count = (h >> 30) % 5000
         values = {
-            "id": str(game_id),
-            "slug": f'"{slug}"',
-            "name": f'"{name}"',
-            "released": released,
-            "updated": f'"{self.updated_at(index).isoformat()}"',
-            "rating": f"{rating_hundredths / 100:.2f}",
-            "rating_top": str(min(5, round(rating_hundredths / 100))) if rating_hundredths else "0",
-            "ratings_count": str(ratings_count),
-            "reviews_text_count": str(ratings_count // 40),
-            "reviews_count": str(ratings_count + (h2 >> 50) % 50),
-            "added": str(ratings_count * 3 + (h >> 40) % 900),
-            "metacritic": str(50 + (h >> 44) % 50) if template.had_metacritic else "null",
-            "playtime": str((h >> 52) % 80),
-            "suggestions_count": str((h >> 32) % 700),
+            "id": b"%d" % game_id,
+            "slug": b'"%s-%d"' % (self._slugs[name_index].encode(), game_id),
+            "name": b'"%s"' % self._names[name_index].encode(),
+            "released": self._release_text[(h >> 43) % _RELEASE_DAYS] if template.had_release else b"null",
+            "updated": b'"%s"' % self._updated_text(index).encode(),
+            "rating": b"%.2f" % (rating_hundredths / 100),
+            "rating_top": b"%d" % min(5, round(rating_hundredths / 100)),
+            "ratings_count": b"%d" % ratings_count,
+            "reviews_text_count": b"%d" % (ratings_count // 40),
+            "reviews_count": b"%d" % (ratings_count + (h >> 57)),
+            "added": b"%d" % (ratings_count * 3 + (h >> 12) % 900),
+            "metacritic": b"%d" % (50 + (h >> 24) % 50) if template.had_metacritic else b"null",
+            "playtime": b"%d" % ((h >> 36) % 80),
+            "suggestions_count": b"%d" % ((h >> 47) % 700),
         }
-        parts = [template.fragments[0]]
-        for slot, fragment in zip(template.slots, template.fragments[1:], strict=True):
+        fragments = template.fragments
+        parts = [fragments[0]]
+        for n, slot in enumerate(template.slots, 1):
             parts.append(values[slot])
-            parts.append(fragment)
-        return "".join(parts)
+            parts.append(fragments[n])
+        return b"".join(parts)
+
+    def game_json(self, index: int) -> str:
+        return self.game_bytes(index).decode()
 
     def game(self, index: int) -> dict[str, Any]:
-        return json.loads(self.game_json(index))
+        return json.loads(self.game_bytes(index))
+
+    def results_bytes(self, start: int, stop: int) -> bytes:
+        """The JSON array (UTF-8) of items [start, stop), clipped to the collection."""
+        stop = min(stop, self.count)
+        return b"[" + b",".join([self.game_bytes(i) for i in range(max(start, 0), stop)]) + b"]"
 
     def results_json(self, start: int, stop: int) -> str:
-        """The JSON array of items [start, stop) (clipped to the collection)."""
-        stop = min(stop, self.count)
-        return "[" + ",".join(self.game_json(i) for i in range(max(start, 0), stop)) + "]"
+        return self.results_bytes(start, stop).decode()
 
     def iter_games(self, start: int = 0, stop: int | None = None) -> Iterator[dict[str, Any]]:
         for index in range(start, self.count if stop is None else min(stop, self.count)):
