@@ -22,7 +22,7 @@ os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(PROJECT_ROOT / "dags"))
 
 from game_market_pipeline.local import stack  # noqa: E402
 
-pytest_plugins = ["tests.fixtures_replay"] if (PROJECT_ROOT / "tests" / "fixtures_replay.py").exists() else []
+pytest_plugins = ["tests.fixtures_replay"]
 TEST_STATE_DIR = Path(os.environ.get("GMP_TEST_STATE_DIR", PROJECT_ROOT / ".local" / "test-stack"))
 # A distinctive fake RAWG key: tests assert it never lands anywhere.
 FAKE_RAWG_KEY = "sekrit-rawg-key-0123456789abcdef"

@@ -75,7 +75,24 @@ def s3_client(conn_id: str) -> Any:
     return S3Hook(aws_conn_id=conn_id).get_conn()
 
 
-def postgres_connection(conn_id: str) -> Any:
-    from airflow.providers.postgres.hooks.postgres import PostgresHook
+# libpq options that may sit in a postgres connection's extra (RDS needs sslmode/sslrootcert).
+_LIBPQ_EXTRA = ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout", "application_name", "options")
 
-    return PostgresHook(postgres_conn_id=conn_id).get_conn()
+
+def postgres_connection(conn_id: str) -> Any:
+    """A psycopg2 connection for a postgres Airflow connection.
+
+    Built from the connection's fields rather than PostgresHook.get_conn(), which hands out a
+    psycopg 3 connection when that driver is installed; the loader relies on psycopg2's COPY API.
+    """
+    import psycopg2
+
+    conn = _get_connection(conn_id)
+    if conn is None:
+        raise LookupError(f"the Airflow connection {conn_id!r} is not defined")
+    extra = dict(getattr(conn, "extra_dejson", None) or {})
+    return psycopg2.connect(
+        host=conn.host or "127.0.0.1", port=conn.port or 5432, user=conn.login or None,
+        password=conn.password or None, dbname=conn.schema or "postgres",
+        **{k: extra[k] for k in _LIBPQ_EXTRA if k in extra},
+    )
