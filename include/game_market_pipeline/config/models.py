@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from game_market_pipeline.quality.config import QualityConfig
 
 # Identifiers become quoted Postgres names and S3 key parts: keep them boring on purpose.
 IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,40}$"
@@ -231,7 +233,7 @@ class PipelineConfig(Strict):
     dag_defaults: DagDefaults = DagDefaults()
     sources: tuple[SourceConfig, ...] = Field(min_length=1)
     # Data-quality checks of the write-audit-publish gate (see game_market_pipeline.quality).
-    quality: Any = None
+    quality: QualityConfig = QualityConfig()
 
     @model_validator(mode="after")
     def _unique_sources(self) -> PipelineConfig:
