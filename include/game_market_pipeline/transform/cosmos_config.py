@@ -1,0 +1,229 @@
+"""Build the transform DAG: the dbt project rendered by Cosmos, scheduled on the staging Assets.
+
+One small config object per question Cosmos asks (what to render, which project, how to connect,
+how to run), each built by a function here so tests and the gate/promotion code can reuse them.
+
+- Render: `LoadMode.DBT_MANIFEST` from the committed dbt/target/manifest.json — parsing the DAG
+  never runs dbt (`make dbt-manifest` rebuilds the manifest; a test fails when it is stale).
+  `TestBehavior.AFTER_EACH`: each model with tests is a task group `run >> test`; a test with
+  several parents (relationships) runs detached, in its own task after all its parents.
+  Test tasks are never retried: dbt_project.yml gives every data test
+  `meta.cosmos.operator_kwargs.retries: 0`, which Cosmos applies to the test tasks.
+- Project: dbt/ next to dags/ (paths from `__file__`), no dbt packages (`install_deps` off).
+- Profile: `PostgresUserPasswordProfileMapping` on the `warehouse_db` connection, schema = the
+  target schema (env GMP_DBT_SCHEMA, default analytics_audit). Cosmos writes the password into the
+  dbt process's environment (`COSMOS_CONN_POSTGRES_PASSWORD`), never into profiles.yml.
+- Execution: `ExecutionMode.LOCAL`, dbt from the same venv (the `dbt` next to `sys.executable`),
+  one subprocess per task.
+
+Schedule: the OR of every staging Asset (`a1 | a2 | ...`): any endpoint's fresh data triggers a
+build. AND would hold a daily endpoint's data back until the weekly endpoints have all landed too
+(up to a week); with `max_active_runs=1` Airflow folds the updates that arrive during a build into
+the next run, so a burst of ingestion runs costs one or two builds, not one per endpoint.
+
+`build_transform_dag()` returns the DAG *and* the dbt task group, so the write-audit-publish code
+can put `prepare >> dbt_group >> checks >> gate >> promote` around it (promotion.tasks).
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+import sys
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from functools import reduce
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from game_market_pipeline.transform.sources import DBT_PROJECT_DIR
+
+if TYPE_CHECKING:
+    from airflow.sdk import DAG
+    from cosmos import DbtTaskGroup
+
+    from game_market_pipeline.config.loader import LoadedConfig
+
+TRANSFORM_DAG_ID = "transform_warehouse"
+DBT_TASK_GROUP_ID = "dbt"
+TARGET_SCHEMA_ENV = "GMP_DBT_SCHEMA"
+DEFAULT_TARGET_SCHEMA = "analytics_audit"
+PROFILE_NAME = "game_market"
+TARGET_NAME = "airflow"
+DEFAULT_CONN_ID = "warehouse_db"
+DEFAULT_THREADS = 2
+
+
+class TransformDag(NamedTuple):
+    """`dag, dbt_group = build_transform_dag(...)`"""
+
+    dag: DAG
+    dbt_group: DbtTaskGroup
+
+
+def target_schema(schema: str | None = None) -> str:
+    """The schema one build writes everything into: the argument, else $GMP_DBT_SCHEMA, else analytics_audit."""
+    return schema or os.environ.get(TARGET_SCHEMA_ENV) or DEFAULT_TARGET_SCHEMA
+
+
+def venv_dbt_executable() -> Path:
+    """The dbt of this interpreter's environment (never whatever `dbt` comes first on PATH)."""
+    return Path(sys.executable).parent / "dbt"
+
+
+def manifest_path(project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    return project_dir / "target" / "manifest.json"
+
+
+def _warehouse_profile_mapping_class() -> type:
+    from cosmos.profiles import PostgresUserPasswordProfileMapping
+
+    class WarehouseProfileMapping(PostgresUserPasswordProfileMapping):
+        """PostgresUserPasswordProfileMapping that also accepts a connection without a password.
+
+        The local stack's PostgreSQL uses trust authentication, so `warehouse_db` has no password
+        there; Cosmos would refuse it ("Could not find a value for secret field password"). The
+        password still only ever travels as the COSMOS_CONN_POSTGRES_PASSWORD environment variable.
+        """
+
+        @property
+        def env_vars(self) -> dict[str, str]:
+            if self.get_dbt_value("password") is None:
+                return {self.get_env_var_name("password"): ""}
+            return super().env_vars
+
+    return WarehouseProfileMapping
+
+
+def profile_config(schema: str | None = None, conn_id: str = DEFAULT_CONN_ID, threads: int = DEFAULT_THREADS) -> Any:
+    from cosmos import ProfileConfig
+
+    mapping_class = _warehouse_profile_mapping_class()
+    return ProfileConfig(
+        profile_name=PROFILE_NAME,
+        target_name=TARGET_NAME,
+        profile_mapping=mapping_class(
+            conn_id=conn_id,
+            profile_args={"schema": target_schema(schema), "threads": threads, "connect_timeout": 10},
+        ),
+    )
+
+
+def project_config(project_dir: Path = DBT_PROJECT_DIR, manifest: Path | None = None) -> Any:
+    from cosmos import ProjectConfig
+
+    return ProjectConfig(
+        dbt_project_path=project_dir,
+        manifest_path=manifest or manifest_path(project_dir),
+        project_name=PROFILE_NAME,
+        install_dbt_deps=False,  # no dbt packages: nothing to install, no hub to reach
+    )
+
+
+def render_config() -> Any:
+    from cosmos import LoadMode, RenderConfig, TestBehavior
+    from cosmos.constants import SourceRenderingBehavior
+
+    return RenderConfig(
+        load_method=LoadMode.DBT_MANIFEST,
+        test_behavior=TestBehavior.AFTER_EACH,
+        should_detach_multiple_parents_tests=True,
+        source_rendering_behavior=SourceRenderingBehavior.NONE,
+        # Models are built into the audit schema, which no consumer reads: the Asset consumers
+        # care about is production_asset(), emitted by the promotion after the gate.
+        emit_datasets=False,
+    )
+
+
+def execution_config() -> Any:
+    from cosmos import ExecutionConfig, ExecutionMode, InvocationMode
+
+    return ExecutionConfig(
+        execution_mode=ExecutionMode.LOCAL,
+        invocation_mode=InvocationMode.SUBPROCESS,
+        dbt_executable_path=str(venv_dbt_executable()),
+    )
+
+
+def staging_assets(loaded: LoadedConfig) -> list[Any]:
+    from game_market_pipeline.assets import staging_asset
+
+    return [staging_asset(endpoint) for endpoint in loaded.endpoints]
+
+
+def transform_schedule(loaded: LoadedConfig) -> Any:
+    """Any staging update triggers a build: the OR (`|`) of every staging Asset."""
+    assets = staging_assets(loaded)
+    if not assets:
+        return None
+    return reduce(operator.or_, assets)
+
+
+def _doc_md(schema: str) -> str:
+    return f"""### Transform: raw staging -> silver -> gold (dbt, rendered by Cosmos)
+
+- **trigger**: any staging Asset `postgres://warehouse:5432/warehouse/raw/<source>__<endpoint>` (OR of all)
+- **builds into**: schema `{schema}` (one build = one schema; the write-audit-publish tasks promote it)
+- **layers**: `stg_*` typed latest versions, `int_*` conformed, `dim_*`/`fact_*`/`bridge_*` star
+  schemas, `mart_*` analytics (see the README, Warehouse)
+- **tests**: after each model (`<model>.test`), relationships tests detached; test tasks are not retried
+
+Rendered from `dbt/target/manifest.json`: after changing dbt/, run `make dbt-manifest`.
+"""
+
+
+def build_transform_dag(
+    dag_id: str = TRANSFORM_DAG_ID,
+    *,
+    schema: str | None = None,
+    loaded_config: LoadedConfig | None = None,
+    project_dir: Path = DBT_PROJECT_DIR,
+    manifest: Path | None = None,
+    conn_id: str | None = None,
+    schedule: Any = "staging_assets",
+    operator_args: Mapping[str, Any] | None = None,
+    dag_kwargs: Mapping[str, Any] | None = None,
+) -> TransformDag:
+    """The transform DAG and its dbt task group (group id `dbt`). Pure: opens nothing, runs no dbt.
+
+    `operator_args` are merged into Cosmos' operator_args (e.g. the quality code's run-results
+    `callback`); `schedule` defaults to the OR of the staging Assets.
+    """
+    from airflow.sdk import DAG
+    from cosmos import DbtTaskGroup
+
+    from game_market_pipeline.config.loader import load_config_cached
+
+    loaded = loaded_config or load_config_cached()
+    defaults = loaded.config.dag_defaults if loaded.config else None
+    warehouse_conn = conn_id or (loaded.config.warehouse.connection_id if loaded.config else DEFAULT_CONN_ID)
+    build_schema = target_schema(schema)
+    start = defaults.start_date if defaults else datetime(2026, 1, 1).date()
+    default_args: dict[str, Any] = {
+        "owner": defaults.owner if defaults else "data-platform",
+        "retries": defaults.retries if defaults else 2,
+        "retry_delay": timedelta(seconds=defaults.retry_delay_seconds if defaults else 60),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(seconds=defaults.max_retry_delay_seconds if defaults else 1800),
+    }
+    with DAG(
+        dag_id=dag_id,
+        schedule=transform_schedule(loaded) if schedule == "staging_assets" else schedule,
+        start_date=datetime.combine(start, datetime.min.time(), tzinfo=timezone.utc),
+        catchup=False,
+        max_active_runs=1,  # builds of one schema never overlap
+        default_args=default_args,
+        tags=["transform", "dbt", "warehouse"],
+        doc_md=_doc_md(build_schema),
+        description=f"dbt (Cosmos): raw staging -> silver -> gold, built into schema {build_schema}",
+        **dict(dag_kwargs or {}),
+    ) as dag:
+        dbt_group = DbtTaskGroup(
+            group_id=DBT_TASK_GROUP_ID,
+            project_config=project_config(project_dir, manifest),
+            profile_config=profile_config(build_schema, warehouse_conn),
+            execution_config=execution_config(),
+            render_config=render_config(),
+            operator_args={"install_deps": False, **dict(operator_args or {})},
+        )
+    return TransformDag(dag, dbt_group)
