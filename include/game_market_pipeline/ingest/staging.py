@@ -183,7 +183,9 @@ def load_landing(conn: Any, store: BronzeStore, endpoint: ResolvedEndpoint, mani
     quarantine and the failed run) when too many records were invalid."""
     import time
 
-    clock = time.monotonic()
+    # A run's duration is its extract (when this run fetched) plus this load.
+    extract_seconds = float(manifest.get("extract_seconds", 0.0)) if api_calls else 0.0
+    clock = time.monotonic() - extract_seconds
     records, invalid = int(manifest["records"]), int(manifest["invalid"])
     rate = invalid / records if records else 0.0
     ingested_at = datetime.now(timezone.utc).isoformat()
