@@ -1,0 +1,68 @@
+# dev: the same shape as prod, sized and protected for a development environment: one NAT gateway,
+# single-AZ databases without deletion protection, burstable instances, destroyable buckets.
+
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = {
+      Project     = "game-market-pipeline"
+      Environment = "dev"
+      ManagedBy   = "terraform"
+    }
+  }
+}
+
+module "platform" {
+  source = "../../modules/platform"
+
+  environment = "dev"
+
+  vpc_cidr           = "10.40.0.0/16"
+  single_nat_gateway = true
+
+  cluster_public_access_cidrs = var.cluster_public_access_cidrs
+  node_instance_types         = ["m6i.large"]
+  node_min_size               = 1
+  node_desired_size           = 2
+  node_max_size               = 3
+
+  warehouse_instance_class     = "db.t4g.micro"
+  metadata_instance_class      = "db.t4g.micro"
+  multi_az                     = false
+  deletion_protection          = false
+  backup_retention_days        = 7
+  performance_insights_enabled = false
+
+  task_log_retention_days      = 30
+  force_destroy                = true
+  secrets_recovery_window_days = 7
+}
+
+# --- Optional: the Airflow release itself ----------------------------------------------------------
+
+provider "helm" {
+  kubernetes = {
+    host                   = module.platform.cluster_endpoint
+    cluster_ca_certificate = base64decode(module.platform.cluster_certificate_authority_data)
+    exec = {
+      api_version = "client.authentication.k8s.io/v1beta1"
+      command     = "aws"
+      args        = ["eks", "get-token", "--cluster-name", module.platform.cluster_name, "--region", var.region]
+    }
+  }
+}
+
+module "airflow_release" {
+  source = "../../modules/airflow_release"
+  count  = var.deploy_airflow ? 1 : 0
+
+  namespace     = module.platform.airflow_namespace
+  chart_version = var.chart_version
+  image_tag     = var.image_tag
+  values = [
+    file("${path.root}/../../../helm/values.yaml"),
+    file("${path.root}/../../../helm/values-dev.yaml"),
+    module.platform.helm_infra_values,
+  ]
+}
