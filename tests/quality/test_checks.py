@@ -69,6 +69,26 @@ def test_row_count_and_relative_change_against_production(conn, wap):
     assert not change.passed and change.observed == pytest.approx(0.6) and change.detail == "10 -> 4 rows"
 
 
+def test_relative_change_can_watch_one_direction_only(conn, wap):
+    write_build(conn, wap, "b1", sales=10)
+    with conn.cursor() as cur:
+        cur.execute(
+            sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+                sql.Identifier(wap.schemas.audit), sql.Identifier(wap.schemas.production)
+            )
+        )
+    conn.commit()
+    write_build(conn, wap, "b2", sales=30)  # tripled: fine for a history that only grows
+    config = QualityConfig.model_validate(
+        {"models": {"fact_sales": {"relative_change": {"max": 0.2, "direction": "decrease"}}}}
+    )
+    (grown,) = evaluate_checks(conn, plan_checks(config).specs, _ctx(wap))
+    assert grown.passed and grown.observed == 0
+    write_build(conn, wap, "b3", sales=7, prepare=False)  # lost 30 %
+    (shrunk,) = evaluate_checks(conn, plan_checks(config).specs, _ctx(wap))
+    assert not shrunk.passed and shrunk.observed == pytest.approx(0.3)
+
+
 def test_stale_data_fails_freshness(conn, wap):
     write_build(conn, wap, "b1")
     with conn.cursor() as cur:
@@ -143,7 +163,7 @@ def test_quarantine_rate_reads_the_latest_ingestion_runs(conn, wap):
     genres = results["raw.rawg__genres.quarantine_rate"]
     assert genres.passed and genres.threshold == 0.02
     sets = results["raw.tcgdex__sets.quarantine_rate"]
-    assert not sets.passed and sets.severity == Severity.WARN and sets.detail == "no ingestion run recorded"
+    assert sets.passed and sets.severity == Severity.WARN and sets.detail == "no ingestion run recorded"
     # Over the latest two runs the rate is 10 / 200.
     two = plan_checks(
         QualityConfig.model_validate(

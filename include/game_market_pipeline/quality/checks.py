@@ -153,6 +153,7 @@ def _table_specs(table: str, checks: TableChecks, default: Severity) -> list[Che
                 sev(checks.relative_change),
                 checks.relative_change.max,
                 Comparison.AT_MOST,
+                params=(("direction", checks.relative_change.direction.value),),
             )
         )
     for nr in checks.null_rate:
@@ -333,7 +334,11 @@ def _evaluate(cur: Any, spec: CheckSpec, ctx: EvaluationContext) -> CheckResult:
         baseline = cur.fetchone()[0]
         if baseline == 0:
             return CheckResult.of(spec, None, True, f"production table is empty; {rows} rows")
-        observed = abs(rows - baseline) / baseline
+        change = (rows - baseline) / baseline
+        direction = spec.param("direction")
+        observed = (
+            abs(change) if direction == "both" else max(0.0, -change if direction == "decrease" else change)
+        )
         return CheckResult.of(spec, round(observed, 6), _passes(observed, spec), f"{baseline} -> {rows} rows")
     if spec.kind == CheckKind.NULL_RATE:
         assert spec.column
@@ -420,7 +425,8 @@ def _quarantine_rate(cur: Any, spec: CheckSpec, ctx: EvaluationContext) -> Check
     )
     n_runs, quarantined, records = cur.fetchone()
     if n_runs == 0:
-        return CheckResult.of(spec, None, False, "no ingestion run recorded")
+        # Nothing ingested, nothing quarantined: staleness is the freshness check's business.
+        return CheckResult.of(spec, None, True, "no ingestion run recorded")
     observed = float(quarantined) / float(records) if records else 0.0
     return CheckResult.of(
         spec,

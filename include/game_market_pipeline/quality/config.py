@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 # Same shape as config.models.IDENTIFIER_PATTERN (not imported: that module imports this one).
 _NAME = r"^[a-z][a-z0-9_]{0,62}$"
 Name = Annotated[str, Field(pattern=_NAME)]
+# Columns may start with an underscore (the staging contract's `_ingested_at`, `_record_key`, …).
+Column = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
 
 
 class _Strict(BaseModel):
@@ -47,48 +49,56 @@ class RowCount(_Check):
     min: int = Field(ge=0)
 
 
+class ChangeDirection(StrEnum):
+    BOTH = "both"  # |rows - baseline| / baseline
+    DECREASE = "decrease"  # only shrinking counts (a history table that should only grow)
+    INCREASE = "increase"  # only growing counts
+
+
 class RelativeChange(_Check):
-    """|rows(build) - rows(production)| / rows(production) is at most `max` (0.5 = ±50 %).
+    """Row count of the build against the production table: at most `max` relative change (0.5 = 50 %).
 
     Passes without a baseline (first build, or the production table is new or empty).
     """
 
     max: float = Field(gt=0)
+    direction: ChangeDirection = ChangeDirection.BOTH
 
 
 class NullRate(_Check):
     """Share of rows whose `column` is NULL is at most `max` (0 = never NULL)."""
 
-    column: Name
+    column: Column
     max: float = Field(ge=0, le=1)
 
 
 class Unique(_Check):
     """No two rows share `columns` (rows with a NULL in them are ignored, like dbt's `unique`)."""
 
-    columns: tuple[Name, ...] = Field(min_length=1)
+    columns: tuple[Column, ...] = Field(min_length=1)
 
 
 class Relationship(_Check):
     """Every non-NULL `column` value exists as `field` of model `to` (same build); at most `max_orphans`."""
 
-    column: Name
+    column: Column
     to: Name
-    field: Name
+    field: Column
     max_orphans: int = Field(default=0, ge=0)
 
 
 class Freshness(_Check):
     """The newest `column` value (timestamp or date) is at most `max_age_hours` old."""
 
-    column: Name
+    column: Column
     max_age_hours: float = Field(gt=0)
 
 
 class QuarantineRate(_Check):
     """quarantined / records over the endpoint's latest `runs` ingestion runs (ops.ingest_runs).
 
-    `max` defaults to the endpoint's own `quarantine_threshold`.
+    `max` defaults to the endpoint's own `quarantine_threshold`. No run recorded yet passes (nothing was
+    quarantined); whether the data is recent is the `freshness` check's question.
     """
 
     max: float | None = Field(default=None, ge=0, le=1)
@@ -106,6 +116,14 @@ class TableChecks(_Strict):
 
 class StagingChecks(TableChecks):
     quarantine_rate: QuarantineRate | None = None
+
+    @model_validator(mode="after")
+    def _no_baseline(self) -> StagingChecks:
+        if self.relative_change is not None:
+            raise ValueError(
+                "relative_change compares a model with production; staging tables have no such baseline"
+            )
+        return self
 
 
 class CheckDefaults(_Strict):
