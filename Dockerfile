@@ -71,18 +71,15 @@ RUN pip install --no-cache-dir --no-deps /tmp/gmp-build \
 # 3) What Airflow reads from AIRFLOW_HOME: DAG files, the shared endpoint config, plugins, and the dbt
 #    project with its compiled manifest (dbt/target/manifest.json, `make dbt-manifest`), which Cosmos
 #    renders from without running `dbt parse` in every DAG-processor loop.
-#    plugins/ may hold no file yet (git keeps no empty folder): the `plugin[s]` wildcard lets BuildKit
-#    copy nothing instead of failing, and the folder is created below either way.
 WORKDIR /opt/airflow
 COPY --chown=airflow:0 dags/ /opt/airflow/dags/
 COPY --chown=airflow:0 include/ /opt/airflow/include/
-COPY --chown=airflow:0 plugin[s]/ /opt/airflow/plugins/
+COPY --chown=airflow:0 plugins/ /opt/airflow/plugins/
 COPY --chown=airflow:0 dbt/ /opt/airflow/dbt/
 
 # The FAB auth manager reads $AIRFLOW_HOME/webserver_config.py and writes a default one when it is
 # missing; the pods run with a read-only root filesystem, so ship it in the image.
-RUN mkdir -p /opt/airflow/plugins \
-    && printf '%s\n' \
+RUN printf '%s\n' \
         '"""FAB auth manager settings: users and roles live in the Airflow metadata database."""' \
         'from flask_appbuilder.const import AUTH_DB' \
         '' \

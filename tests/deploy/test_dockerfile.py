@@ -29,9 +29,9 @@ DOCKERIGNORE = REPO_ROOT / ".dockerignore"
 MANIFEST = REPO_ROOT / "dbt" / "target" / "manifest.json"
 PYTHON_VERSION = "3.11"
 # Everything the image may take from the build context, and nothing else.
-ALLOWED_SOURCES = {"pyproject.toml", "README.md", "dags/", "include/", "plugin[s]/", "dbt/"}
-# A copied folder that may legitimately hold no file yet (git keeps no empty folder).
-OPTIONAL_SOURCES = {"plugin[s]/"}
+ALLOWED_SOURCES = {"pyproject.toml", "README.md", "dags/", "include/", "plugins/", "dbt/"}
+# Copied folders that may legitimately be absent (BuildKit copies nothing for a wildcard like `x[s]/`).
+OPTIONAL_SOURCES: set[str] = set()
 SECRET_SHAPED = [
     "*.env",
     ".env*",
