@@ -9,6 +9,7 @@ admin password is then in .local/airflow/simple_auth_manager_passwords.json.gene
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -16,23 +17,29 @@ import time
 
 from game_market_pipeline.local.airflow_env import airflow_bin, airflow_environment, prepare_airflow
 
+# --skip-serve-logs: Airflow's log server binds every interface (hard-coded); locally the API
+# server reads task logs straight from AIRFLOW_HOME/logs, so nothing needs serving at all.
 COMPONENTS = (
     ["api-server", "--host", "127.0.0.1", "--port", "8080"],
-    ["scheduler"],
+    ["scheduler", "--skip-serve-logs"],
     ["dag-processor"],
-    ["triggerer"],
+    ["triggerer", "--skip-serve-logs"],
 )
 
 
 def main() -> int:
     env = airflow_environment()
     prepare_airflow(env)
-    procs = [subprocess.Popen([airflow_bin(), *args], env=env) for args in COMPONENTS]
+    # Each component leads its own process group so stopping it stops its workers too.
+    procs = [subprocess.Popen([airflow_bin(), *args], env=env, start_new_session=True) for args in COMPONENTS]
     print(f"Airflow UI: http://127.0.0.1:{env['AIRFLOW__API__PORT']}  (Ctrl-C to stop)", flush=True)
 
     def stop(*_: object) -> None:
         for proc in procs:
-            proc.terminate()
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except OSError:
+                pass
         for proc in procs:
             try:
                 proc.wait(timeout=20)
