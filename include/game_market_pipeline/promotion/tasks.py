@@ -45,9 +45,10 @@ def _loaded(config_path: str | None) -> Any:
 
 
 def _connect(conn_id: str) -> Any:
-    from airflow.providers.postgres.hooks.postgres import PostgresHook
+    # psycopg2, whatever driver PostgresHook would pick (the swap is built with psycopg2.sql / errors).
+    from game_market_pipeline.ingest.connections import postgres_connection
 
-    return PostgresHook(postgres_conn_id=conn_id).get_conn()
+    return postgres_connection(conn_id)
 
 
 def _schemas(audit_schema: str, config_path: str | None) -> Any:

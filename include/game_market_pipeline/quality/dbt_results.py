@@ -164,8 +164,7 @@ def store_run_results_callback(project_dir: str, **kwargs: Any) -> None:
     Use as `operator_args={"callback": store_run_results_callback, "callback_args": {...}}`; optional
     callback_args: `conn_id` (default warehouse_db), `ops_schema` (ops), `build_id_template` ("{{ run_id }}").
     """
-    from airflow.providers.postgres.hooks.postgres import PostgresHook
-
+    from game_market_pipeline.ingest.connections import postgres_connection
     from game_market_pipeline.quality.store import ensure_quality_tables, record_dbt_run_results
 
     context = kwargs["context"]
@@ -180,7 +179,7 @@ def store_run_results_callback(project_dir: str, **kwargs: Any) -> None:
     template = kwargs.get("build_id_template") or "{{ run_id }}"
     build_id = str(context["task"].render_template(template, context))
     ops_schema = kwargs.get("ops_schema", "ops")
-    conn = PostgresHook(postgres_conn_id=kwargs.get("conn_id", "warehouse_db")).get_conn()
+    conn = postgres_connection(kwargs.get("conn_id", "warehouse_db"))
     try:
         ensure_quality_tables(conn, ops_schema)
         record_dbt_run_results(conn, build_id, document, context["ti"].task_id, ops_schema)

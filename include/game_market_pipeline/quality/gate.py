@@ -46,9 +46,10 @@ class QualityGateSensor(BaseSensorOperator):
         self.warning_notifier = warning_notifier
 
     def _connect(self) -> Any:
-        from airflow.providers.postgres.hooks.postgres import PostgresHook
+        # psycopg2, whatever driver PostgresHook would pick (the quality SQL is built with psycopg2.sql).
+        from game_market_pipeline.ingest.connections import postgres_connection
 
-        return PostgresHook(postgres_conn_id=self.conn_id).get_conn()
+        return postgres_connection(self.conn_id)
 
     def _waited_seconds(self, context: Any) -> float:
         ti = context["ti"]
