@@ -36,9 +36,7 @@ def pg_server_url() -> str:
     return stack.start_postgres(TEST_STATE_DIR).url
 
 
-@pytest.fixture(scope="session")
-def pg_url(pg_server_url: str) -> Iterator[str]:
-    """URL of a database created for this test session and dropped after it."""
+def _new_database(pg_server_url: str) -> Iterator[str]:
     import psycopg2
     from psycopg2 import sql
 
@@ -56,6 +54,18 @@ def pg_url(pg_server_url: str) -> Iterator[str]:
         )
         cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
     admin.close()
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_server_url: str) -> Iterator[str]:
+    """URL of a database created for this test session and dropped after it."""
+    yield from _new_database(pg_server_url)
+
+
+@pytest.fixture
+def fresh_pg_url(pg_server_url: str) -> Iterator[str]:
+    """URL of a database of this test alone (nothing another test loaded can change its counts)."""
+    yield from _new_database(pg_server_url)
 
 
 @pytest.fixture(scope="session")

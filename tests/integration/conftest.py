@@ -79,13 +79,7 @@ class Harness:
 
 
 @pytest.fixture
-def harness(pg_url: str, s3_endpoint: str, s3_bucket: str, clean_replay_server: Any) -> Harness:
+def harness(fresh_pg_url: str, s3_endpoint: str, s3_bucket: str, clean_replay_server: Any) -> Harness:
     s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
                       aws_access_key_id="test", aws_secret_access_key="test")
-    # A fresh database per test keeps counts exact: drop what an earlier test loaded.
-    conn = psycopg2.connect(pg_url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("DROP SCHEMA IF EXISTS raw CASCADE; DROP SCHEMA IF EXISTS ops CASCADE")
-    conn.close()
-    return Harness(load_config(), clean_replay_server, s3, s3_bucket, pg_url)
+    return Harness(load_config(), clean_replay_server, s3, s3_bucket, fresh_pg_url)

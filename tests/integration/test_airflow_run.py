@@ -19,7 +19,7 @@ AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 
 
 @pytest.fixture
-def airflow_env(tmp_path, pg_url, s3_endpoint, s3_bucket, replay_connections):
+def airflow_env(tmp_path, fresh_pg_url, s3_endpoint, s3_bucket, replay_connections):
     home = tmp_path / "airflow"
     env = {
         **os.environ,
@@ -28,7 +28,7 @@ def airflow_env(tmp_path, pg_url, s3_endpoint, s3_bucket, replay_connections):
         "AIRFLOW__CORE__DAGS_FOLDER": str(Path(__file__).resolve().parents[2] / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-        "AIRFLOW_CONN_WAREHOUSE_DB": pg_conn_json(pg_url),
+        "AIRFLOW_CONN_WAREHOUSE_DB": pg_conn_json(fresh_pg_url),
         "AIRFLOW_CONN_LAKE_S3": s3_conn_json(s3_endpoint),
         "LAKE_BUCKET": s3_bucket,
     }
@@ -41,7 +41,7 @@ def _dags_test(env, dag_id):
     return subprocess.run([AIRFLOW, "dags", "test", dag_id, DAY.isoformat()], env=env, capture_output=True, text=True)
 
 
-def test_dags_test_runs_an_endpoint_dag_and_leaks_no_key(airflow_env, pg_url, clean_replay_server):
+def test_dags_test_runs_an_endpoint_dag_and_leaks_no_key(airflow_env, fresh_pg_url, clean_replay_server):
     import psycopg2
 
     first = _dags_test(airflow_env, "ingest__rawg__genres")
@@ -49,7 +49,7 @@ def test_dags_test_runs_an_endpoint_dag_and_leaks_no_key(airflow_env, pg_url, cl
     calls_after_first = clean_replay_server.stats()["requests"]
     assert calls_after_first >= 1
 
-    conn = psycopg2.connect(pg_url)
+    conn = psycopg2.connect(fresh_pg_url)
     with conn, conn.cursor() as cur:
         cur.execute('SELECT count(*) FROM raw."rawg__genres"')
         assert cur.fetchone()[0] == 19
