@@ -79,8 +79,13 @@ def s3_bucket(s3_endpoint: str) -> str:
     import boto3
 
     name = f"lake-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-                 aws_access_key_id="test", aws_secret_access_key="test").create_bucket(Bucket=name)
+    boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    ).create_bucket(Bucket=name)
     return name
 
 
@@ -89,13 +94,24 @@ def pg_conn_json(url: str) -> str:
     from urllib.parse import unquote, urlparse
 
     parsed = urlparse(url)
-    conn = {"conn_type": "postgres", "host": parsed.hostname or "127.0.0.1", "port": parsed.port or 5432,
-            "login": unquote(parsed.username or "postgres"), "schema": parsed.path.lstrip("/") or "postgres"}
+    conn = {
+        "conn_type": "postgres",
+        "host": parsed.hostname or "127.0.0.1",
+        "port": parsed.port or 5432,
+        "login": unquote(parsed.username or "postgres"),
+        "schema": parsed.path.lstrip("/") or "postgres",
+    }
     if parsed.password:
         conn["password"] = unquote(parsed.password)
     return json.dumps(conn)
 
 
 def s3_conn_json(endpoint: str) -> str:
-    return json.dumps({"conn_type": "aws", "login": "test", "password": "test",
-                       "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"}})
+    return json.dumps(
+        {
+            "conn_type": "aws",
+            "login": "test",
+            "password": "test",
+            "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"},
+        }
+    )

@@ -6,7 +6,7 @@ DAGs stays cheap; connections are resolved only when a task runs.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -16,7 +16,7 @@ def _ingest_date(context: Any) -> date:
     # The logical date names the landing folder: re-running a date hits the same folder (idempotent).
     logical = context.get("logical_date") or context.get("data_interval_end")
     if logical is None:  # manual runs without a logical date land under today's date
-        return datetime.now(timezone.utc).date()
+        return datetime.now(UTC).date()
     return logical.date()
 
 
@@ -39,8 +39,14 @@ class ExtractToBronzeOperator(BaseOperator):
         config = load_config_cached(self.config_path)
         endpoint = config.endpoint(self.source, self.endpoint_name)
         assert config.config is not None
-        result = extract(config, endpoint, api_settings(endpoint), s3_client(config.config.lake.connection_id),
-                         run_id=context["run_id"], ingest_date=_ingest_date(context))
+        result = extract(
+            config,
+            endpoint,
+            api_settings(endpoint),
+            s3_client(config.config.lake.connection_id),
+            run_id=context["run_id"],
+            ingest_date=_ingest_date(context),
+        )
         return result.to_xcom()
 
 
@@ -49,8 +55,15 @@ class LoadToStagingOperator(BaseOperator):
 
     ui_color = "#d5f5e3"
 
-    def __init__(self, *, source: str, endpoint: str, extract_task_id: str, config_path: str | None = None,
-                 **kwargs: Any):
+    def __init__(
+        self,
+        *,
+        source: str,
+        endpoint: str,
+        extract_task_id: str,
+        config_path: str | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         self.source = source
         self.endpoint_name = endpoint
@@ -68,9 +81,16 @@ class LoadToStagingOperator(BaseOperator):
         extracted = context["ti"].xcom_pull(task_ids=self.extract_task_id)
         conn = postgres_connection(config.config.warehouse.connection_id)
         try:
-            result = load(config, endpoint, conn, s3_client(config.config.lake.connection_id),
-                          extracted["manifest_uri"], context["run_id"], int(extracted["api_calls"]),
-                          started_at=context["ti"].start_date)
+            result = load(
+                config,
+                endpoint,
+                conn,
+                s3_client(config.config.lake.connection_id),
+                extracted["manifest_uri"],
+                context["run_id"],
+                int(extracted["api_calls"]),
+                started_at=context["ti"].start_date,
+            )
         finally:
             conn.close()
         return result.__dict__

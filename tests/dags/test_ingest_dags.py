@@ -74,7 +74,8 @@ def test_one_dag_per_configured_endpoint_with_conventions():
             assert task.retries >= 2 and task.retry_exponential_backoff
         assert extract.pool == f"api_{endpoint.source}"
         assert [o.uri for o in load.outlets] == [
-            f"postgres://warehouse:5432/warehouse/raw/{endpoint.table_name}"]
+            f"postgres://warehouse:5432/warehouse/raw/{endpoint.table_name}"
+        ]
         assert load.upstream_task_ids == {"extract_to_bronze"}
 
 
@@ -117,5 +118,8 @@ def test_bad_endpoint_is_an_import_error_but_the_rest_still_load(tmp_path, monke
     assert "endpoint 'games'" in errors["config_problems.py"] and "cursorz" in errors["config_problems.py"]
     ids = set(bag.dag_ids)
     assert "ingest__rawg__games" not in ids and "ingest__rawg__genres" in ids
-    assert len([d for d in ids if d.startswith("ingest__")]) == len(load_config(DEFAULT_CONFIG_PATH).endpoints) - 1
+    assert (
+        len([d for d in ids if d.startswith("ingest__")])
+        == len(load_config(DEFAULT_CONFIG_PATH).endpoints) - 1
+    )
     os.environ.pop("GMP_CONFIG_PATH", None)

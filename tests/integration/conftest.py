@@ -34,15 +34,35 @@ class Harness:
         endpoint = self.config.endpoint(source, name)
         return endpoint.model_copy(update=overrides) if overrides else endpoint
 
-    def settings(self, endpoint: ResolvedEndpoint, secret: str | None = FAKE_RAWG_KEY,
-                 timeout: float = 5.0) -> ApiSettings:
-        return ApiSettings(self.replay.base_url(endpoint.source), secret if endpoint.source == "rawg" else None,
-                           1000.0, 1000, timeout)
+    def settings(
+        self, endpoint: ResolvedEndpoint, secret: str | None = FAKE_RAWG_KEY, timeout: float = 5.0
+    ) -> ApiSettings:
+        return ApiSettings(
+            self.replay.base_url(endpoint.source),
+            secret if endpoint.source == "rawg" else None,
+            1000.0,
+            1000,
+            timeout,
+        )
 
-    def extract(self, endpoint: ResolvedEndpoint, day: date = DAY, run_id: str = "run-1",
-                settings: ApiSettings | None = None, **kwargs: Any) -> ExtractResult:
-        return extract(self.config, endpoint, settings or self.settings(endpoint), self.s3, run_id, day,
-                       bucket=self.bucket, **kwargs)
+    def extract(
+        self,
+        endpoint: ResolvedEndpoint,
+        day: date = DAY,
+        run_id: str = "run-1",
+        settings: ApiSettings | None = None,
+        **kwargs: Any,
+    ) -> ExtractResult:
+        return extract(
+            self.config,
+            endpoint,
+            settings or self.settings(endpoint),
+            self.s3,
+            run_id,
+            day,
+            bucket=self.bucket,
+            **kwargs,
+        )
 
     def load(self, endpoint: ResolvedEndpoint, result: ExtractResult, run_id: str = "run-1") -> LoadResult:
         conn = psycopg2.connect(self.pg_url)
@@ -51,8 +71,9 @@ class Harness:
         finally:
             conn.close()
 
-    def run(self, endpoint: ResolvedEndpoint, day: date = DAY, run_id: str = "run-1",
-            **kwargs: Any) -> tuple[ExtractResult, LoadResult]:
+    def run(
+        self, endpoint: ResolvedEndpoint, day: date = DAY, run_id: str = "run-1", **kwargs: Any
+    ) -> tuple[ExtractResult, LoadResult]:
         result = self.extract(endpoint, day, run_id, **kwargs)
         return result, self.load(endpoint, result, run_id)
 
@@ -80,6 +101,11 @@ class Harness:
 
 @pytest.fixture
 def harness(fresh_pg_url: str, s3_endpoint: str, s3_bucket: str, clean_replay_server: Any) -> Harness:
-    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-                      aws_access_key_id="test", aws_secret_access_key="test")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
     return Harness(load_config(), clean_replay_server, s3, s3_bucket, fresh_pg_url)

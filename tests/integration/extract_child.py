@@ -17,11 +17,24 @@ def main() -> None:
     args = json.loads(sys.argv[1])
     config = load_config()
     endpoint = config.endpoint(args["source"], args["endpoint"]).model_copy(update={"parallel_pages": 1})
-    s3 = boto3.client("s3", endpoint_url=args["s3_endpoint"], region_name="us-east-1",
-                      aws_access_key_id="test", aws_secret_access_key="test")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=args["s3_endpoint"],
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
     settings = ApiSettings(args["base_url"], args.get("secret"), 1000.0, 1000, 10.0)
-    extract(config, endpoint, settings, s3, "run-killed", date.fromisoformat(args["day"]), bucket=args["bucket"],
-            part_records=args["part_records"])
+    extract(
+        config,
+        endpoint,
+        settings,
+        s3,
+        "run-killed",
+        date.fromisoformat(args["day"]),
+        bucket=args["bucket"],
+        part_records=args["part_records"],
+    )
 
 
 if __name__ == "__main__":

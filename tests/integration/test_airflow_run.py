@@ -33,12 +33,16 @@ def airflow_env(tmp_path, fresh_pg_url, s3_endpoint, s3_bucket, replay_connectio
         "LAKE_BUCKET": s3_bucket,
     }
     subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
-    subprocess.run([AIRFLOW, "pools", "set", "api_rawg", "2", "rawg"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [AIRFLOW, "pools", "set", "api_rawg", "2", "rawg"], env=env, check=True, capture_output=True
+    )
     return env
 
 
 def _dags_test(env, dag_id):
-    return subprocess.run([AIRFLOW, "dags", "test", dag_id, DAY.isoformat()], env=env, capture_output=True, text=True)
+    return subprocess.run(
+        [AIRFLOW, "dags", "test", dag_id, DAY.isoformat()], env=env, capture_output=True, text=True
+    )
 
 
 def test_dags_test_runs_an_endpoint_dag_and_leaks_no_key(airflow_env, fresh_pg_url, clean_replay_server):

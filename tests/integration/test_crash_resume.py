@@ -27,9 +27,16 @@ def _checkpoints(harness) -> int:
 
 def test_killed_ingestion_resumes_without_loss_or_duplicates(harness, s3_endpoint):
     with ReplayServer(rawg_key=FAKE_RAWG_KEY, synthetic_games=GAMES, latency_ms=15) as replay:
-        args = {"source": "rawg", "endpoint": "games", "s3_endpoint": s3_endpoint, "bucket": harness.bucket,
-                "base_url": replay.base_url("rawg"), "secret": FAKE_RAWG_KEY, "day": DAY.isoformat(),
-                "part_records": PART_RECORDS}
+        args = {
+            "source": "rawg",
+            "endpoint": "games",
+            "s3_endpoint": s3_endpoint,
+            "bucket": harness.bucket,
+            "base_url": replay.base_url("rawg"),
+            "secret": FAKE_RAWG_KEY,
+            "day": DAY.isoformat(),
+            "part_records": PART_RECORDS,
+        }
         child = subprocess.Popen([sys.executable, "-m", "tests.integration.extract_child", json.dumps(args)])
         deadline = time.monotonic() + 60
         while _checkpoints(harness) < 3 and time.monotonic() < deadline and child.poll() is None:
@@ -39,14 +46,24 @@ def test_killed_ingestion_resumes_without_loss_or_duplicates(harness, s3_endpoin
         child.wait()
         landed_parts = _checkpoints(harness)
         assert 3 <= landed_parts < GAMES // PART_RECORDS
-        assert harness.s3.list_objects_v2(Bucket=harness.bucket, Prefix="bronze/source=rawg/endpoint=games/"
-                                          f"ingest_date={DAY.isoformat()}/_manifest.json").get("KeyCount") == 0
+        assert (
+            harness.s3.list_objects_v2(
+                Bucket=harness.bucket,
+                Prefix=f"bronze/source=rawg/endpoint=games/ingest_date={DAY.isoformat()}/_manifest.json",
+            ).get("KeyCount")
+            == 0
+        )
 
         requests_before = replay.stats()["requests"]
         harness.replay = replay
         endpoint = harness.endpoint("rawg", "games", parallel_pages=1)
-        result, loaded = harness.run(endpoint, settings=type(harness.settings(endpoint))(
-            replay.base_url("rawg"), FAKE_RAWG_KEY, 1000.0, 1000, 10.0), part_records=PART_RECORDS)
+        result, loaded = harness.run(
+            endpoint,
+            settings=type(harness.settings(endpoint))(
+                replay.base_url("rawg"), FAKE_RAWG_KEY, 1000.0, 1000, 10.0
+            ),
+            part_records=PART_RECORDS,
+        )
         resumed_calls = replay.stats()["requests"] - requests_before
 
     total_pages = GAMES // 40
@@ -56,4 +73,6 @@ def test_killed_ingestion_resumes_without_loss_or_duplicates(harness, s3_endpoin
     manifest = harness.manifest(result)
     assert manifest["resumed"] is True and manifest["records"] == GAMES
     assert loaded.copied == GAMES
-    assert harness.query('SELECT count(*), count(DISTINCT _record_key) FROM raw."rawg__games"') == [(GAMES, GAMES)]
+    assert harness.query('SELECT count(*), count(DISTINCT _record_key) FROM raw."rawg__games"') == [
+        (GAMES, GAMES)
+    ]

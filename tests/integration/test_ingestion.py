@@ -40,7 +40,9 @@ def test_every_configured_endpoint_is_covered(harness):
     assert {(s, e) for s, e, _ in ENDPOINTS} == {(e.source, e.name) for e in harness.config.endpoints}
 
 
-@pytest.mark.parametrize(("source", "name", "corpus_key"), ENDPOINTS, ids=[f"{s}.{e}" for s, e, _ in ENDPOINTS])
+@pytest.mark.parametrize(
+    ("source", "name", "corpus_key"), ENDPOINTS, ids=[f"{s}.{e}" for s, e, _ in ENDPOINTS]
+)
 def test_replay_to_s3_to_staging_counts_match(harness, source, name, corpus_key):
     endpoint = harness.endpoint(source, name)
     expected = harness.replay.app.corpus.counts()[corpus_key]
@@ -54,10 +56,14 @@ def test_replay_to_s3_to_staging_counts_match(harness, source, name, corpus_key)
     assert manifest["complete"] and manifest["records"] == expected and manifest["schema_version"] == 1
     prefix = f"bronze/source={source}/endpoint={name}/ingest_date={DAY.isoformat()}/"
     assert result.manifest_uri == f"s3://{harness.bucket}/{prefix}_manifest.json"
-    parts = [(k, body) for k, body, _ in harness.s3_objects() if k.startswith(prefix) and k.endswith(".parquet")]
+    parts = [
+        (k, body) for k, body, _ in harness.s3_objects() if k.startswith(prefix) and k.endswith(".parquet")
+    ]
     assert sum(pq.read_table(io.BytesIO(body)).num_rows for _, body in parts) == expected
-    run = harness.query("SELECT status, records, loaded, api_calls FROM ops.ingest_runs WHERE endpoint = %s "
-                        "AND source = %s", (name, source))
+    run = harness.query(
+        "SELECT status, records, loaded, api_calls FROM ops.ingest_runs WHERE endpoint = %s AND source = %s",
+        (name, source),
+    )
     assert run == [("loaded", expected, expected, result.api_calls)]
     if endpoint.fan_out:
         assert result.api_calls > expected  # one detail call per listed record, plus the list pages
@@ -127,13 +133,17 @@ def test_record_with_wrong_type_is_quarantined_and_the_run_goes_on(harness):
     harness.replay.add_fault(path="/pokemontcg/v2/cards", kind="wrong_type", times=1)
     result, loaded = harness.run(endpoint)
     assert result.invalid == 1 and loaded.copied == result.records - 1 == 257
-    rows = harness.query("SELECT source, endpoint, run_id, length(content_hash), errors::text, raw_record IS NOT NULL "
-                         "FROM raw.quarantine")
+    rows = harness.query(
+        "SELECT source, endpoint, run_id, length(content_hash), errors::text, raw_record IS NOT NULL "
+        "FROM raw.quarantine"
+    )
     assert len(rows) == 1
     source, name, run_id, hash_len, errors, has_raw = rows[0]
     assert (source, name, run_id, hash_len, has_raw) == ("pokemontcg", "cards", "run-1", 64, True)
     assert "id" in errors
-    quarantine_objects = [k for k, _, _ in harness.s3_objects() if k.startswith("quarantine/source=pokemontcg/")]
+    quarantine_objects = [
+        k for k, _, _ in harness.s3_objects() if k.startswith("quarantine/source=pokemontcg/")
+    ]
     assert len(quarantine_objects) == 1
 
 
@@ -162,7 +172,7 @@ def test_unknown_field_is_kept_and_reported_as_drift(harness, caplog):
     field = next(iter(drift))
     assert drift[field] == result.records
     assert "schema drift" in caplog.text and field in caplog.text
-    kept = harness.query(f'SELECT count(*) FROM raw."tcgdex__sets" WHERE payload ? %s', (field,))
+    kept = harness.query('SELECT count(*) FROM raw."tcgdex__sets" WHERE payload ? %s', (field,))
     assert kept == [(result.records,)]
 
 
@@ -201,7 +211,9 @@ def test_rawg_key_appears_nowhere_after_a_run(harness, caplog):
 def test_resume_point_never_stores_the_key(harness):
     endpoint = harness.endpoint("rawg", "games", parallel_pages=1)
     harness.extract(endpoint, part_records=40)
-    checkpoints = [json.loads(body) for key, body, _ in harness.s3_objects() if key.endswith(".checkpoint.json")]
+    checkpoints = [
+        json.loads(body) for key, body, _ in harness.s3_objects() if key.endswith(".checkpoint.json")
+    ]
     assert len(checkpoints) >= 2
     nexts = [c["next_request"]["url"] for c in checkpoints if c["next_request"]]
     assert nexts and all("key=" not in url and "page=" in url for url in nexts)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from game_market_pipeline.config.loader import DEFAULT_CONFIG_PATH, load_config, parse_config
 from game_market_pipeline.config.schema_export import main as export_schema
@@ -48,7 +49,7 @@ def test_endpoint_inherits_source_defaults_and_overrides_them():
 
 def test_models_are_frozen_and_forbid_unknown_keys(raw_config):
     loaded = load_config()
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         loaded.endpoints[0].name = "other"  # type: ignore[misc]
     raw_config["sources"][0]["endpoints"][1]["pagesize"] = 10
     problems = parse_config(raw_config, Path("endpoints.yaml")).problems
@@ -64,8 +65,14 @@ def test_one_bad_endpoint_is_reported_and_the_others_still_load(raw_config):
     loaded = parse_config(bad, Path("include/config/endpoints.yaml"))
     messages = [str(p) for p in loaded.problems]
     assert len(messages) == 2, messages
-    assert any("source 'rawg', endpoint 'games', field 'paginator'" in m and "cursorz" in m
-               and "page_number" in m and "next_link" in m and "offset" in m for m in messages), messages
+    assert any(
+        "source 'rawg', endpoint 'games', field 'paginator'" in m
+        and "cursorz" in m
+        and "page_number" in m
+        and "next_link" in m
+        and "offset" in m
+        for m in messages
+    ), messages
     assert any("endpoint 'series'" in m and "quarantine_threshold" in m for m in messages), messages
     assert all(m.startswith("include/config/endpoints.yaml") for m in messages)
     ids = {e.dag_id for e in loaded.endpoints}

@@ -12,17 +12,29 @@ from game_market_pipeline.config.models import (
     OffsetPaginator,
     PageNumberPaginator,
 )
+from game_market_pipeline.exceptions import ApiResponseError
 from game_market_pipeline.ingest.hashing import canonical_json, content_hash
-from game_market_pipeline.ingest.http_client import RetryPolicy, backoff_seconds, parse_retry_after, select_records
+from game_market_pipeline.ingest.http_client import (
+    RetryPolicy,
+    backoff_seconds,
+    parse_retry_after,
+    select_records,
+)
 from game_market_pipeline.ingest.paginators import PageRequest, make_paginator
 from game_market_pipeline.ingest.rate_limit import TokenBucket
 from game_market_pipeline.ingest.redaction import Redactor, install_log_redaction
-from game_market_pipeline.exceptions import ApiResponseError
 
 
 def test_page_number_walks_until_short_page_or_total():
-    p = make_paginator(PageNumberPaginator(kind="page_number", page_param="page", size_param="pageSize",
-                                           page_size=10, total_field="totalCount"))
+    p = make_paginator(
+        PageNumberPaginator(
+            kind="page_number",
+            page_param="page",
+            size_param="pageSize",
+            page_size=10,
+            total_field="totalCount",
+        )
+    )
     first = p.first("/cards", {"q": "x"})
     assert first.params == {"q": "x", "page": 1, "pageSize": 10}
     second = p.after(first, {"totalCount": 25}, 10)
@@ -79,8 +91,9 @@ def test_select_records():
 
 
 def test_backoff_honours_retry_after_with_floor_and_cap():
-    policy = RetryPolicy(retry_after_floor_seconds=1, retry_after_cap_seconds=60, base_seconds=0.5,
-                         max_backoff_seconds=8)
+    policy = RetryPolicy(
+        retry_after_floor_seconds=1, retry_after_cap_seconds=60, base_seconds=0.5, max_backoff_seconds=8
+    )
     assert backoff_seconds(1, policy, 7, is_rate_limit=True) == 7
     assert backoff_seconds(1, policy, 0, is_rate_limit=True) == 1  # floor when 0
     assert backoff_seconds(1, policy, None, is_rate_limit=True) == 1  # floor when missing

@@ -9,7 +9,14 @@ from game_market_pipeline.records.registry import record_model
 
 def test_valid_record_keeps_payload_and_hash():
     stats = ValidationStats()
-    raw = {"id": 4, "name": "Action", "slug": "action", "games_count": 1, "image_background": None, "games": []}
+    raw = {
+        "id": 4,
+        "name": "Action",
+        "slug": "action",
+        "games_count": 1,
+        "image_background": None,
+        "games": [],
+    }
     checked = check_record(raw, record_model("rawg.Genre"), "id", stats)
     assert checked.valid and checked.key == "4"
     assert checked.content_hash == content_hash(raw) and checked.payload_json == canonical_json(raw)
@@ -21,7 +28,11 @@ def test_invalid_record_counts_errors_by_location():
     for _ in range(3):
         checked = check_record({"id": {"oops": 1}, "name": "X"}, record_model("rawg.Genre"), "id", stats)
     assert not checked.valid and checked.errors
-    assert stats.invalid == 3 and stats.most_common_error.startswith("id: ") and "(3x)" in stats.most_common_error
+    assert (
+        stats.invalid == 3
+        and stats.most_common_error.startswith("id: ")
+        and "(3x)" in stats.most_common_error
+    )
 
 
 def test_unknown_fields_are_drift_not_errors():

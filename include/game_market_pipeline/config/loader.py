@@ -74,8 +74,9 @@ def _message(error: dict[str, Any]) -> str:
     return str(error["msg"])
 
 
-def _problems(file: Path, err: ValidationError, source: str | None, endpoint: str | None,
-              prefix: tuple[Any, ...] = ()) -> list[ConfigProblem]:
+def _problems(
+    file: Path, err: ValidationError, source: str | None, endpoint: str | None, prefix: tuple[Any, ...] = ()
+) -> list[ConfigProblem]:
     return [
         ConfigProblem(str(file), source, endpoint, _field_of(prefix + tuple(e["loc"])), _message(e))
         for e in err.errors()
@@ -136,7 +137,9 @@ def parse_config(raw: Any, file: Path) -> LoadedConfig:
         good_endpoints = []
         for e_index, raw_endpoint in enumerate(raw_source.get("endpoints") or []):
             endpoint_name = (
-                str(raw_endpoint.get("name", f"#{e_index}")) if isinstance(raw_endpoint, dict) else f"#{e_index}"
+                str(raw_endpoint.get("name", f"#{e_index}"))
+                if isinstance(raw_endpoint, dict)
+                else f"#{e_index}"
             )
             try:
                 endpoint = EndpointConfig.model_validate(raw_endpoint)
@@ -146,7 +149,10 @@ def parse_config(raw: Any, file: Path) -> LoadedConfig:
             if endpoint.record_model not in known_record_models():
                 problems.append(
                     ConfigProblem(
-                        str(file), source_name, endpoint_name, "record_model",
+                        str(file),
+                        source_name,
+                        endpoint_name,
+                        "record_model",
                         f"unknown record model {endpoint.record_model!r}; known: "
                         f"{', '.join(sorted(known_record_models()))}",
                     )
@@ -163,7 +169,12 @@ def parse_config(raw: Any, file: Path) -> LoadedConfig:
         for e in err.errors():
             loc = tuple(e["loc"])
             source_name = None
-            if len(loc) > 1 and loc[0] == "sources" and isinstance(loc[1], int) and loc[1] < len(good_sources):
+            if (
+                len(loc) > 1
+                and loc[0] == "sources"
+                and isinstance(loc[1], int)
+                and loc[1] < len(good_sources)
+            ):
                 source_name = str(good_sources[loc[1]].get("name"))
             problems.append(ConfigProblem(str(file), source_name, None, _field_of(loc), _message(e)))
         return LoadedConfig(file, None, (), tuple(problems))
@@ -185,7 +196,9 @@ def load_config(path: Path | str | None = None) -> LoadedConfig:
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return LoadedConfig(file, None, (), (ConfigProblem(str(file), None, None, "<file>", "file not found"),))
+        return LoadedConfig(
+            file, None, (), (ConfigProblem(str(file), None, None, "<file>", "file not found"),)
+        )
     except yaml.YAMLError as err:
         return LoadedConfig(file, None, (), (ConfigProblem(str(file), None, None, "<yaml>", str(err)),))
     return parse_config(raw, file)

@@ -108,7 +108,9 @@ class Incremental(Strict):
 class FanOut(Strict):
     """List endpoint -> one detail call per listed record; the detail is what gets stored."""
 
-    path: str = Field(description="Detail path template, placeholders from the parent record, e.g. /cards/{id}")
+    path: str = Field(
+        description="Detail path template, placeholders from the parent record, e.g. /cards/{id}"
+    )
     parent_key: str = Field(description="Field of the list record substituted into `path`")
     concurrency: int = Field(default=4, ge=1, le=64)
 

@@ -5,7 +5,7 @@ No connection, Variable or HTTP call happens here; operators resolve those when 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import DAG
 
@@ -16,13 +16,20 @@ from game_market_pipeline.operators import ExtractToBronzeOperator, LoadToStagin
 
 
 def _doc_md(endpoint: ResolvedEndpoint) -> str:
-    fan_out = (f"\n- **fan-out**: each listed record -> `{endpoint.fan_out.path}` "
-               f"({endpoint.fan_out.concurrency} at a time)" if endpoint.fan_out else "")
-    incremental = (f"\n- **incremental**: `{endpoint.incremental.param}` on `{endpoint.incremental.cursor_field}`"
-                   if endpoint.incremental else "")
+    fan_out = (
+        f"\n- **fan-out**: each listed record -> `{endpoint.fan_out.path}` "
+        f"({endpoint.fan_out.concurrency} at a time)"
+        if endpoint.fan_out
+        else ""
+    )
+    incremental = (
+        f"\n- **incremental**: `{endpoint.incremental.param}` on `{endpoint.incremental.cursor_field}`"
+        if endpoint.incremental
+        else ""
+    )
     return f"""### {endpoint.source} · {endpoint.name}
 
-{endpoint.description or ''}
+{endpoint.description or ""}
 
 - **request**: `GET {endpoint.base_url}{endpoint.path}` (connection `{endpoint.connection_id}`)
 - **paginator**: `{endpoint.paginator.kind}`; records at `{endpoint.record_selector}`; primary key `{endpoint.primary_key}`
@@ -34,7 +41,9 @@ Generated from `include/config/endpoints.yaml` — edit that file, not this DAG.
 """
 
 
-def build_endpoint_dag(endpoint: ResolvedEndpoint, defaults: DagDefaults, config_path: str | None = None) -> DAG:
+def build_endpoint_dag(
+    endpoint: ResolvedEndpoint, defaults: DagDefaults, config_path: str | None = None
+) -> DAG:
     default_args = {
         "owner": defaults.owner,
         "retries": defaults.retries,
@@ -45,7 +54,7 @@ def build_endpoint_dag(endpoint: ResolvedEndpoint, defaults: DagDefaults, config
     with DAG(
         dag_id=endpoint.dag_id,
         schedule=endpoint.schedule,
-        start_date=datetime.combine(defaults.start_date, datetime.min.time(), tzinfo=timezone.utc),
+        start_date=datetime.combine(defaults.start_date, datetime.min.time(), tzinfo=UTC),
         catchup=False,
         max_active_runs=defaults.max_active_runs,
         default_args=default_args,

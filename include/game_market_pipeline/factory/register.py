@@ -13,6 +13,8 @@ def register_endpoint_dags(namespace: dict[str, Any]) -> list[str]:
 
     # A task process parses the file only to run one task: build only that DAG.
     wanted = get_parsing_context().dag_id
-    dags = build_dags(load_config_cached(), only_dag_id=wanted if wanted and wanted.startswith("ingest__") else None)
+    dags = build_dags(
+        load_config_cached(), only_dag_id=wanted if wanted and wanted.startswith("ingest__") else None
+    )
     namespace.update(dags)
     return list(dags)

@@ -126,7 +126,9 @@ class BronzeStore:
         """The newest complete manifest of an earlier logical date (the incremental watermark)."""
         paginator = self.client.get_paginator("list_objects_v2")
         days = []
-        for page in paginator.paginate(Bucket=self.loc.bucket, Prefix=self.loc.endpoint_prefix, Delimiter="/"):
+        for page in paginator.paginate(
+            Bucket=self.loc.bucket, Prefix=self.loc.endpoint_prefix, Delimiter="/"
+        ):
             for common in page.get("CommonPrefixes", []):
                 match = re.search(r"ingest_date=(\d{4}-\d{2}-\d{2})/$", common["Prefix"])
                 if match and match.group(1) < self.loc.ingest_date.isoformat():
@@ -142,8 +144,9 @@ class BronzeStore:
     def _put(self, key: str, body: bytes, content_type: str) -> None:
         self.client.put_object(Bucket=self.loc.bucket, Key=key, Body=body, ContentType=content_type)
 
-    def write_part(self, number: int, records: list[CheckedRecord], pages: list[int],
-                   checkpoint: dict[str, Any]) -> dict[str, Any]:
+    def write_part(
+        self, number: int, records: list[CheckedRecord], pages: list[int], checkpoint: dict[str, Any]
+    ) -> dict[str, Any]:
         """Land one part (Parquet, then quarantine, then its checkpoint last) and return the checkpoint."""
         table = pa.table(
             {
@@ -180,16 +183,24 @@ class BronzeStore:
             "file_sha256": hashlib.sha256(data).hexdigest(),
             "records_sha256": records_digest,
         }
-        self._put(self.loc.checkpoint_key(number), json.dumps(checkpoint, sort_keys=True).encode(), "application/json")
+        self._put(
+            self.loc.checkpoint_key(number),
+            json.dumps(checkpoint, sort_keys=True).encode(),
+            "application/json",
+        )
         return checkpoint
 
     def write_manifest(self, manifest: dict[str, Any]) -> str:
-        self._put(self.loc.manifest_key, json.dumps(manifest, sort_keys=True, indent=1).encode(), "application/json")
+        self._put(
+            self.loc.manifest_key, json.dumps(manifest, sort_keys=True, indent=1).encode(), "application/json"
+        )
         return self.loc.uri(self.loc.manifest_key)
 
     # -- reading parts back -------------------------------------------------------------------
 
-    def iter_part_batches(self, key: str, columns: list[str], batch_size: int = 5000) -> Iterator[pa.RecordBatch]:
+    def iter_part_batches(
+        self, key: str, columns: list[str], batch_size: int = 5000
+    ) -> Iterator[pa.RecordBatch]:
         """Stream a part's rows in batches (spooled to a temp file, never whole in memory)."""
         with tempfile.TemporaryFile() as spool:
             self.client.download_fileobj(self.loc.bucket, key, spool)

@@ -37,7 +37,11 @@ def _get_connection(conn_id: str) -> Any | None:
     try:
         return BaseHook.get_connection(conn_id)
     except Exception as exc:  # noqa: BLE001 - AirflowNotFoundException's import path moved between versions
-        if "isn't defined" in str(exc) or "not found" in str(exc).lower() or type(exc).__name__.endswith("NotFound"):
+        if (
+            "isn't defined" in str(exc)
+            or "not found" in str(exc).lower()
+            or type(exc).__name__.endswith("NotFound")
+        ):
             return None
         raise
 
@@ -59,7 +63,9 @@ def api_settings(endpoint: ResolvedEndpoint, connection: Any | None = None) -> A
                 base_url = f"{scheme}://{host}{port}"
         secret = conn.password or None
     else:
-        log.info("no connection %r: using the public default %s without a key", endpoint.connection_id, base_url)
+        log.info(
+            "no connection %r: using the public default %s without a key", endpoint.connection_id, base_url
+        )
     return ApiSettings(
         base_url=base_url.rstrip("/"),
         secret=secret,
@@ -76,7 +82,15 @@ def s3_client(conn_id: str) -> Any:
 
 
 # libpq options that may sit in a postgres connection's extra (RDS needs sslmode/sslrootcert).
-_LIBPQ_EXTRA = ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout", "application_name", "options")
+_LIBPQ_EXTRA = (
+    "sslmode",
+    "sslrootcert",
+    "sslcert",
+    "sslkey",
+    "connect_timeout",
+    "application_name",
+    "options",
+)
 
 
 def postgres_connection(conn_id: str) -> Any:
@@ -92,7 +106,10 @@ def postgres_connection(conn_id: str) -> Any:
         raise LookupError(f"the Airflow connection {conn_id!r} is not defined")
     extra = dict(getattr(conn, "extra_dejson", None) or {})
     return psycopg2.connect(
-        host=conn.host or "127.0.0.1", port=conn.port or 5432, user=conn.login or None,
-        password=conn.password or None, dbname=conn.schema or "postgres",
+        host=conn.host or "127.0.0.1",
+        port=conn.port or 5432,
+        user=conn.login or None,
+        password=conn.password or None,
+        dbname=conn.schema or "postgres",
         **{k: extra[k] for k in _LIBPQ_EXTRA if k in extra},
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from game_market_pipeline.config.models import ResolvedEndpoint
@@ -39,27 +39,43 @@ class ExtractResult:
         return self.__dict__.copy()
 
 
-def incremental_params(endpoint: ResolvedEndpoint, previous: dict[str, Any] | None, ingest_date: date) -> dict:
+def incremental_params(
+    endpoint: ResolvedEndpoint, previous: dict[str, Any] | None, ingest_date: date
+) -> dict:
     """The server-side filter for an incremental endpoint: since the last complete date, else everything."""
     if endpoint.incremental is None or previous is None:
         return {}
     start = date.fromisoformat(previous["ingest_date"])
     value = endpoint.incremental.format.format(
-        start_date=start.isoformat(), end_date=ingest_date.isoformat(),
-        start=f"{start.isoformat()}T00:00:00Z", end=f"{ingest_date.isoformat()}T23:59:59Z",
+        start_date=start.isoformat(),
+        end_date=ingest_date.isoformat(),
+        start=f"{start.isoformat()}T00:00:00Z",
+        end=f"{ingest_date.isoformat()}T23:59:59Z",
     )
     return {endpoint.incremental.param: value}
 
 
-def extract_endpoint(endpoint: ResolvedEndpoint, client: ApiClient, store: BronzeStore, run_id: str,
-                     ingest_date: date, part_records: int = PART_RECORDS,
-                     parallel_pages: int | None = None) -> ExtractResult:
+def extract_endpoint(
+    endpoint: ResolvedEndpoint,
+    client: ApiClient,
+    store: BronzeStore,
+    run_id: str,
+    ingest_date: date,
+    part_records: int = PART_RECORDS,
+    parallel_pages: int | None = None,
+) -> ExtractResult:
     started = time.monotonic()
     existing = store.manifest()
     if existing:
-        log.info("%s: %s is already landed (%s records); nothing to fetch", endpoint.dag_id,
-                 ingest_date, existing["records"])
-        return ExtractResult(store.loc.uri(store.loc.manifest_key), 0, True, existing["records"], existing["invalid"])
+        log.info(
+            "%s: %s is already landed (%s records); nothing to fetch",
+            endpoint.dag_id,
+            ingest_date,
+            existing["records"],
+        )
+        return ExtractResult(
+            store.loc.uri(store.loc.manifest_key), 0, True, existing["records"], existing["invalid"]
+        )
 
     checkpoints, highest_part = store.checkpoints()
     stats = ValidationStats()
@@ -69,8 +85,12 @@ def extract_endpoint(endpoint: ResolvedEndpoint, client: ApiClient, store: Bronz
     if checkpoints:
         filters = checkpoints[-1]["filters"]
         start = checkpoints[-1]["next_request"]
-        log.info("%s: resuming after part %s (%s records landed)", endpoint.dag_id, checkpoints[-1]["part"],
-                 stats.records)
+        log.info(
+            "%s: resuming after part %s (%s records landed)",
+            endpoint.dag_id,
+            checkpoints[-1]["part"],
+            stats.records,
+        )
     else:
         filters = incremental_params(endpoint, store.previous_manifest(), ingest_date)
         start = None
@@ -93,16 +113,38 @@ def extract_endpoint(endpoint: ResolvedEndpoint, client: ApiClient, store: Bronz
                 buffer.append(check_record(raw, model, endpoint.primary_key, part_stats))
                 pages.append(fetched.request.index)
             if len(buffer) >= part_records or fetched.next_request is None:
-                checkpoints.append(_land(store, next_part, buffer, pages, part_stats, fetched.next_request,
-                                         filters, client.calls - calls_at_last_part, client))
+                checkpoints.append(
+                    _land(
+                        store,
+                        next_part,
+                        buffer,
+                        pages,
+                        part_stats,
+                        fetched.next_request,
+                        filters,
+                        client.calls - calls_at_last_part,
+                        client,
+                    )
+                )
                 stats.merge(part_stats.to_json())
                 calls_at_last_part = client.calls
                 next_part += 1
                 buffer, pages, part_stats = [], [], ValidationStats()
         if buffer or fetched is None:
             # The walk ended on an empty listing, or a page we already buffered: land what is left.
-            checkpoints.append(_land(store, next_part, buffer, pages, part_stats, None, filters,
-                                     client.calls - calls_at_last_part, client))
+            checkpoints.append(
+                _land(
+                    store,
+                    next_part,
+                    buffer,
+                    pages,
+                    part_stats,
+                    None,
+                    filters,
+                    client.calls - calls_at_last_part,
+                    client,
+                )
+            )
             stats.merge(part_stats.to_json())
 
     manifest = {
@@ -123,29 +165,68 @@ def extract_endpoint(endpoint: ResolvedEndpoint, client: ApiClient, store: Bronz
         "drift_fields": dict(stats.drift_counts.most_common(200)),
         "api_calls": previous_calls + client.calls,
         "resumed": bool(previous_calls),
-        "parts": [{k: c[k] for k in ("part", "key", "quarantine_key", "records", "valid", "invalid",
-                                      "file_sha256", "records_sha256")} for c in checkpoints],
-        "completed_at": datetime.now(timezone.utc).isoformat(),
+        "parts": [
+            {
+                k: c[k]
+                for k in (
+                    "part",
+                    "key",
+                    "quarantine_key",
+                    "records",
+                    "valid",
+                    "invalid",
+                    "file_sha256",
+                    "records_sha256",
+                )
+            }
+            for c in checkpoints
+        ],
+        "completed_at": datetime.now(UTC).isoformat(),
         "extract_seconds": round(time.monotonic() - started, 3),
     }
     if stats.drift_counts:
-        log.warning("%s: schema drift — fields the model does not know (kept in the raw payload): %s",
-                    endpoint.dag_id, ", ".join(f"{k} ({v}x)" for k, v in stats.drift_counts.most_common(20)))
+        log.warning(
+            "%s: schema drift — fields the model does not know (kept in the raw payload): %s",
+            endpoint.dag_id,
+            ", ".join(f"{k} ({v}x)" for k, v in stats.drift_counts.most_common(20)),
+        )
     uri = store.write_manifest(manifest)
-    log.info("%s: landed %s records (%s invalid) in %s parts with %s API calls", endpoint.dag_id,
-             stats.records, stats.invalid, len(checkpoints), client.calls)
+    log.info(
+        "%s: landed %s records (%s invalid) in %s parts with %s API calls",
+        endpoint.dag_id,
+        stats.records,
+        stats.invalid,
+        len(checkpoints),
+        client.calls,
+    )
     return ExtractResult(uri, client.calls, False, stats.records, stats.invalid)
 
 
-def _land(store: BronzeStore, number: int, records: list[CheckedRecord], pages: list[int],
-          stats: ValidationStats, next_request: PageRequest | None, filters: dict, api_calls: int,
-          client: ApiClient) -> dict[str, Any]:
+def _land(
+    store: BronzeStore,
+    number: int,
+    records: list[CheckedRecord],
+    pages: list[int],
+    stats: ValidationStats,
+    next_request: PageRequest | None,
+    filters: dict,
+    api_calls: int,
+    client: ApiClient,
+) -> dict[str, Any]:
     next_json = None
     if next_request is not None:
         # Resume points are stored without any credential: the client adds the key per request.
         next_json = {**next_request.to_json(), "url": client.redactor.url(next_request.url)}
     return store.write_part(
-        number, records, pages,
-        {"next_request": next_json, "filters": filters, "stats": stats.to_json(), "api_calls": api_calls,
-         "first_page": min(pages) if pages else None, "last_page": max(pages) if pages else None},
+        number,
+        records,
+        pages,
+        {
+            "next_request": next_json,
+            "filters": filters,
+            "stats": stats.to_json(),
+            "api_calls": api_calls,
+            "first_page": min(pages) if pages else None,
+            "last_page": max(pages) if pages else None,
+        },
     )

@@ -27,8 +27,12 @@ def _fetch(client: ApiClient, endpoint: ResolvedEndpoint, request: PageRequest) 
     return body, select_records(body, endpoint.record_selector, where)
 
 
-def iter_pages(client: ApiClient, endpoint: ResolvedEndpoint, start: PageRequest | None = None,
-               parallel: int | None = None) -> Iterator[FetchedPage]:
+def iter_pages(
+    client: ApiClient,
+    endpoint: ResolvedEndpoint,
+    start: PageRequest | None = None,
+    parallel: int | None = None,
+) -> Iterator[FetchedPage]:
     """Pages of the list endpoint, from `start` (a resume point) or the first page."""
     paginator: Paginator = make_paginator(endpoint.paginator)
     parallel = max(1, parallel or endpoint.parallel_pages)
@@ -45,8 +49,9 @@ def iter_pages(client: ApiClient, endpoint: ResolvedEndpoint, start: PageRequest
         request = request_after
 
 
-def _fetch_planned(client: ApiClient, endpoint: ResolvedEndpoint, planned: list[PageRequest],
-                   parallel: int) -> Iterator[FetchedPage]:
+def _fetch_planned(
+    client: ApiClient, endpoint: ResolvedEndpoint, planned: list[PageRequest], parallel: int
+) -> Iterator[FetchedPage]:
     # A bounded window of in-flight pages keeps memory flat however many pages there are.
     window = parallel * 2
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="page") as pool:
@@ -54,7 +59,9 @@ def _fetch_planned(client: ApiClient, endpoint: ResolvedEndpoint, planned: list[
         next_to_submit = 0
         for position in range(len(planned)):
             while next_to_submit < len(planned) and len(in_flight) < window:
-                in_flight.append((next_to_submit, pool.submit(_fetch, client, endpoint, planned[next_to_submit])))
+                in_flight.append(
+                    (next_to_submit, pool.submit(_fetch, client, endpoint, planned[next_to_submit]))
+                )
                 next_to_submit += 1
             index, future = in_flight.pop(0)
             assert index == position
@@ -63,8 +70,9 @@ def _fetch_planned(client: ApiClient, endpoint: ResolvedEndpoint, planned: list[
             yield FetchedPage(planned[position], records, following)
 
 
-def fan_out(client: ApiClient, endpoint: ResolvedEndpoint, parents: list[Any],
-            pool: ThreadPoolExecutor) -> list[Any]:
+def fan_out(
+    client: ApiClient, endpoint: ResolvedEndpoint, parents: list[Any], pool: ThreadPoolExecutor
+) -> list[Any]:
     """One detail call per parent record, `fan_out.concurrency` at a time; order preserved."""
     assert endpoint.fan_out is not None
     template, key = endpoint.fan_out.path, endpoint.fan_out.parent_key
@@ -84,8 +92,12 @@ def fan_out(client: ApiClient, endpoint: ResolvedEndpoint, parents: list[Any],
     return list(pool.map(detail, parents))
 
 
-def iter_records_pages(client: ApiClient, endpoint: ResolvedEndpoint, start: PageRequest | None = None,
-                       parallel: int | None = None) -> Iterator[FetchedPage]:
+def iter_records_pages(
+    client: ApiClient,
+    endpoint: ResolvedEndpoint,
+    start: PageRequest | None = None,
+    parallel: int | None = None,
+) -> Iterator[FetchedPage]:
     """Pages whose records are what gets stored: the list records, or their details on fan-out."""
     if endpoint.fan_out is None:
         yield from iter_pages(client, endpoint, start, parallel)

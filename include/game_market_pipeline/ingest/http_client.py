@@ -13,6 +13,7 @@ import logging
 import random
 import threading
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -50,18 +51,23 @@ def parse_retry_after(value: str | None) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        from datetime import datetime
         from email.utils import parsedate_to_datetime
-        from datetime import datetime, timezone
 
         try:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError):
             return None
-        return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def backoff_seconds(attempt: int, policy: RetryPolicy, retry_after: float | None, is_rate_limit: bool,
-                    rng: random.Random | None = None) -> float:
+def backoff_seconds(
+    attempt: int,
+    policy: RetryPolicy,
+    retry_after: float | None,
+    is_rate_limit: bool,
+    rng: random.Random | None = None,
+) -> float:
     """Seconds to wait before attempt `attempt + 1` (attempt counts from 1)."""
     if is_rate_limit:
         wanted = retry_after if retry_after else 0.0
@@ -76,10 +82,18 @@ def _is_retryable(exc: BaseException) -> bool:
 
 
 class ApiClient:
-    def __init__(self, base_url: str, auth: Auth, secret: str | None, rate_limiter: TokenBucket | None,
-                 timeout_seconds: float = 30.0, retry_policy: RetryPolicy | None = None,
-                 session: requests.Session | None = None, source: str = "api",
-                 sleep: Any = None):
+    def __init__(
+        self,
+        base_url: str,
+        auth: Auth,
+        secret: str | None,
+        rate_limiter: TokenBucket | None,
+        timeout_seconds: float = 30.0,
+        retry_policy: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+        source: str = "api",
+        sleep: Any = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.auth = auth
         self._secret = secret or None
@@ -152,8 +166,13 @@ class ApiClient:
             self.retries += 1
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0
-        log.warning("%s: attempt %s failed (%s); retrying in %.1fs",
-                    self.source, state.attempt_number, self.redactor.text(exc), wait)
+        log.warning(
+            "%s: attempt %s failed (%s); retrying in %.1fs",
+            self.source,
+            state.attempt_number,
+            self.redactor.text(exc),
+            wait,
+        )
 
     def _get_once(self, url: str, params: dict[str, Any]) -> Any:
         auth_params, headers = self._auth_params_and_headers()
@@ -163,16 +182,18 @@ class ApiClient:
             self.calls += 1
         safe_url = self.redactor.url(url)
         try:
-            response = self._session.get(url, params={**params, **auth_params}, headers=headers,
-                                         timeout=self.timeout)
+            response = self._session.get(
+                url, params={**params, **auth_params}, headers=headers, timeout=self.timeout
+            )
         except requests.Timeout:
             raise RetryableHttpError(f"timeout after {self.timeout}s on {safe_url}") from None
         except requests.ConnectionError as exc:
             raise RetryableHttpError(f"connection error on {safe_url}: {self.redactor.text(exc)}") from None
         status = response.status_code
         if status == 429:
-            raise RetryableHttpError(f"429 rate limited on {safe_url}", 429,
-                                     parse_retry_after(response.headers.get("Retry-After")))
+            raise RetryableHttpError(
+                f"429 rate limited on {safe_url}", 429, parse_retry_after(response.headers.get("Retry-After"))
+            )
         if status >= 500:
             raise RetryableHttpError(f"{status} server error on {safe_url}", status)
         if status in (401, 403):
@@ -181,7 +202,9 @@ class ApiClient:
                 f"the Airflow connection for this source ({self.redactor.text(response.text[:200])})"
             )
         if status >= 400:
-            raise ApiError(f"{self.source}: {status} on {safe_url}: {self.redactor.text(response.text[:300])}")
+            raise ApiError(
+                f"{self.source}: {status} on {safe_url}: {self.redactor.text(response.text[:300])}"
+            )
         try:
             return response.json()
         except (json.JSONDecodeError, ValueError):

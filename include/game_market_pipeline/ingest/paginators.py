@@ -98,7 +98,9 @@ class PageNumber(Paginator):
         total_pages = self._total_pages(body)
         if total_pages is not None and page - self.config.first_page + 1 >= total_pages:
             return None
-        return PageRequest(request.index + 1, request.url, {**request.params, self.config.page_param: page + 1})
+        return PageRequest(
+            request.index + 1, request.url, {**request.params, self.config.page_param: page + 1}
+        )
 
     def plan(self, request: PageRequest, body: Any, n_records: int) -> list[PageRequest] | None:
         total_pages = self._total_pages(body)
@@ -107,7 +109,9 @@ class PageNumber(Paginator):
         page = self._page(request)
         last_page = self.config.first_page + total_pages - 1
         return [
-            PageRequest(request.index + (p - page), request.url, {**request.params, self.config.page_param: p})
+            PageRequest(
+                request.index + (p - page), request.url, {**request.params, self.config.page_param: p}
+            )
             for p in range(page + 1, last_page + 1)
         ]
 
@@ -174,8 +178,15 @@ class NextLink(Paginator):
         last_page = math.ceil(total / page_size)
         requests = []
         for i, page in enumerate(range(next_page, last_page + 1)):
-            url = urlunsplit((parts.scheme, parts.netloc, parts.path,
-                              urlencode({**query, self.page_param: page}), parts.fragment))
+            url = urlunsplit(
+                (
+                    parts.scheme,
+                    parts.netloc,
+                    parts.path,
+                    urlencode({**query, self.page_param: page}),
+                    parts.fragment,
+                )
+            )
             requests.append(PageRequest(request.index + i + 1, url, {}))
         return requests
 

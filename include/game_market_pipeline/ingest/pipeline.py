@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from game_market_pipeline.config.loader import LoadedConfig
@@ -16,22 +16,43 @@ from game_market_pipeline.ingest.rate_limit import TokenBucket
 from game_market_pipeline.ingest.staging import LoadResult, load_landing
 
 
-def landing_location(config: LoadedConfig, endpoint: ResolvedEndpoint, ingest_date: date,
-                     bucket: str | None = None) -> LandingLocation:
+def landing_location(
+    config: LoadedConfig, endpoint: ResolvedEndpoint, ingest_date: date, bucket: str | None = None
+) -> LandingLocation:
     assert config.config is not None
     lake = config.config.lake
-    return LandingLocation(bucket or config.lake_bucket, lake.bronze_prefix, lake.quarantine_prefix,
-                           endpoint.source, endpoint.name, ingest_date)
+    return LandingLocation(
+        bucket or config.lake_bucket,
+        lake.bronze_prefix,
+        lake.quarantine_prefix,
+        endpoint.source,
+        endpoint.name,
+        ingest_date,
+    )
 
 
 def make_client(endpoint: ResolvedEndpoint, settings: ApiSettings, **kwargs: Any) -> ApiClient:
-    return ApiClient(settings.base_url, endpoint.auth, settings.secret,
-                     TokenBucket(settings.requests_per_second, settings.burst),
-                     timeout_seconds=settings.timeout_seconds, source=endpoint.source, **kwargs)
+    return ApiClient(
+        settings.base_url,
+        endpoint.auth,
+        settings.secret,
+        TokenBucket(settings.requests_per_second, settings.burst),
+        timeout_seconds=settings.timeout_seconds,
+        source=endpoint.source,
+        **kwargs,
+    )
 
 
-def extract(config: LoadedConfig, endpoint: ResolvedEndpoint, settings: ApiSettings, s3: Any, run_id: str,
-            ingest_date: date, bucket: str | None = None, **kwargs: Any) -> ExtractResult:
+def extract(
+    config: LoadedConfig,
+    endpoint: ResolvedEndpoint,
+    settings: ApiSettings,
+    s3: Any,
+    run_id: str,
+    ingest_date: date,
+    bucket: str | None = None,
+    **kwargs: Any,
+) -> ExtractResult:
     client = make_client(endpoint, settings)
     try:
         store = BronzeStore(s3, landing_location(config, endpoint, ingest_date, bucket))
@@ -40,8 +61,16 @@ def extract(config: LoadedConfig, endpoint: ResolvedEndpoint, settings: ApiSetti
         client.close()
 
 
-def load(config: LoadedConfig, endpoint: ResolvedEndpoint, pg_conn: Any, s3: Any, manifest_uri: str,
-         run_id: str, api_calls: int, started_at: datetime | None = None) -> LoadResult:
+def load(
+    config: LoadedConfig,
+    endpoint: ResolvedEndpoint,
+    pg_conn: Any,
+    s3: Any,
+    manifest_uri: str,
+    run_id: str,
+    api_calls: int,
+    started_at: datetime | None = None,
+) -> LoadResult:
     import json
 
     assert config.config is not None
@@ -50,5 +79,15 @@ def load(config: LoadedConfig, endpoint: ResolvedEndpoint, pg_conn: Any, s3: Any
     ingest_date = date.fromisoformat(manifest["ingest_date"])
     store = BronzeStore(s3, landing_location(config, endpoint, ingest_date, bucket))
     warehouse = config.config.warehouse
-    return load_landing(pg_conn, store, endpoint, manifest, manifest_uri, run_id, warehouse.raw_schema,
-                        warehouse.ops_schema, api_calls, started_at or datetime.now(timezone.utc))
+    return load_landing(
+        pg_conn,
+        store,
+        endpoint,
+        manifest,
+        manifest_uri,
+        run_id,
+        warehouse.raw_schema,
+        warehouse.ops_schema,
+        api_calls,
+        started_at or datetime.now(UTC),
+    )

@@ -8,8 +8,13 @@ from collections.abc import Callable
 
 
 class TokenBucket:
-    def __init__(self, rate_per_second: float, burst: int = 1,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        rate_per_second: float,
+        burst: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         if rate_per_second <= 0:
             raise ValueError("rate_per_second must be positive")
         self.rate = float(rate_per_second)

@@ -13,13 +13,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 REDACTED = "***"
 # Query parameters that carry credentials on the APIs we call (and common others).
 SECRET_PARAMS = frozenset({"key", "api_key", "apikey", "token", "access_token", "password"})
-_SECRET_PARAM_IN_TEXT = re.compile(
-    r"(?i)\b(" + "|".join(sorted(SECRET_PARAMS)) + r")=([^&\s\"'#]+)"
-)
+_SECRET_PARAM_IN_TEXT = re.compile(r"(?i)\b(" + "|".join(sorted(SECRET_PARAMS)) + r")=([^&\s\"'#]+)")
 
 
 class Redactor:
-    def __init__(self, secrets: list[str] | tuple[str, ...] = (), secret_params: frozenset[str] = SECRET_PARAMS):
+    def __init__(
+        self, secrets: list[str] | tuple[str, ...] = (), secret_params: frozenset[str] = SECRET_PARAMS
+    ):
         # Very short values would redact ordinary text; real keys are long.
         self.secrets = tuple(sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True))
         self.secret_params = secret_params

@@ -42,9 +42,12 @@ class ValidationStats:
         self.drift_counts.update(other.get("drift_counts", {}))
 
     def to_json(self) -> dict[str, Any]:
-        return {"records": self.records, "invalid": self.invalid,
-                "error_counts": dict(self.error_counts.most_common(50)),
-                "drift_counts": dict(self.drift_counts.most_common(MAX_DRIFT_FIELDS))}
+        return {
+            "records": self.records,
+            "invalid": self.invalid,
+            "error_counts": dict(self.error_counts.most_common(50)),
+            "drift_counts": dict(self.drift_counts.most_common(MAX_DRIFT_FIELDS)),
+        }
 
     @property
     def most_common_error(self) -> str | None:
@@ -71,8 +74,13 @@ def check_record(raw: Any, model: type[ApiRecord], primary_key: str, stats: Vali
             stats.error_counts[_error_summary(e)] += 1
         return CheckedRecord(None if key is None else str(key), digest, payload_json, errors)
     if key is None or isinstance(key, (dict, list)):
-        errors = [{"type": "missing_primary_key", "loc": [primary_key],
-                   "msg": f"primary key '{primary_key}' is missing or not a scalar"}]
+        errors = [
+            {
+                "type": "missing_primary_key",
+                "loc": [primary_key],
+                "msg": f"primary key '{primary_key}' is missing or not a scalar",
+            }
+        ]
         stats.invalid += 1
         stats.error_counts[_error_summary(errors[0])] += 1
         return CheckedRecord(None, digest, payload_json, errors)

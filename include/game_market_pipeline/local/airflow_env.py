@@ -36,11 +36,14 @@ def _ensure_database(server_url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
-def airflow_environment(state_dir: Path = stack.STATE_DIR, extra: dict[str, str] | None = None) -> dict[str, str]:
+def airflow_environment(
+    state_dir: Path = stack.STATE_DIR, extra: dict[str, str] | None = None
+) -> dict[str, str]:
     env = dict(os.environ)
     env.update(stack.connection_env(state_dir, env))
-    meta_url = env.get("GMP_AIRFLOW_META_URL") or _ensure_database(stack.start_postgres(state_dir).url,
-                                                                     AIRFLOW_META_DB)
+    meta_url = env.get("GMP_AIRFLOW_META_URL") or _ensure_database(
+        stack.start_postgres(state_dir).url, AIRFLOW_META_DB
+    )
     home = state_dir / "airflow"
     home.mkdir(parents=True, exist_ok=True)
     env.update(
@@ -50,11 +53,15 @@ def airflow_environment(state_dir: Path = stack.STATE_DIR, extra: dict[str, str]
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(stack.PROJECT_ROOT / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta_url.replace("postgresql://", "postgresql+psycopg2://", 1),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta_url.replace(
+                "postgresql://", "postgresql+psycopg2://", 1
+            ),
             "AIRFLOW__LOGGING__LOGGING_LEVEL": env.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO"),
             "AIRFLOW__API__HOST": stack.LOOPBACK,
             "AIRFLOW__API__PORT": env.get("AIRFLOW__API__PORT", "8080"),
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": env.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True"),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": env.get(
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True"
+            ),
             "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
             "NO_PROXY": "*",
         }
@@ -68,8 +75,12 @@ def prepare_airflow(env: dict[str, str], quiet: bool = True) -> None:
     out = subprocess.DEVNULL if quiet else None
     subprocess.run([airflow_bin(), "db", "migrate"], env=env, check=True, stdout=out)
     for source in POOL_SOURCES:
-        subprocess.run([airflow_bin(), "pools", "set", f"api_{source}", "2", f"API calls to {source}"],
-                       env=env, check=True, stdout=out)
+        subprocess.run(
+            [airflow_bin(), "pools", "set", f"api_{source}", "2", f"API calls to {source}"],
+            env=env,
+            check=True,
+            stdout=out,
+        )
     ensure_lake_bucket(env)
 
 
@@ -82,12 +93,19 @@ def ensure_lake_bucket(env: dict[str, str]) -> str:
 
     config = load_config()
     bucket = env.get("LAKE_BUCKET") or (config.config.lake.bucket if config.config else "game-market-lake")
-    conn = json.loads(env["AIRFLOW_CONN_LAKE_S3"]) if env.get("AIRFLOW_CONN_LAKE_S3", "").startswith("{") else {}
+    conn = (
+        json.loads(env["AIRFLOW_CONN_LAKE_S3"]) if env.get("AIRFLOW_CONN_LAKE_S3", "").startswith("{") else {}
+    )
     extra = conn.get("extra") or {}
     if isinstance(extra, str):
         extra = json.loads(extra)
-    client = boto3.client("s3", endpoint_url=extra.get("endpoint_url"), region_name=extra.get("region_name"),
-                          aws_access_key_id=conn.get("login"), aws_secret_access_key=conn.get("password"))
+    client = boto3.client(
+        "s3",
+        endpoint_url=extra.get("endpoint_url"),
+        region_name=extra.get("region_name"),
+        aws_access_key_id=conn.get("login"),
+        aws_secret_access_key=conn.get("password"),
+    )
     existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
     if bucket not in existing:
         client.create_bucket(Bucket=bucket)

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from game_market_pipeline.config.loader import load_config
@@ -30,8 +30,12 @@ def dags_test(dag_id: str, logical_date: str, env: dict[str, str], log_dir: Path
     started = time.monotonic()
     log_path = log_dir / f"{dag_id}.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.run([airflow_bin(), "dags", "test", dag_id, logical_date], env=env, stdout=log,
-                              stderr=subprocess.STDOUT)
+        proc = subprocess.run(
+            [airflow_bin(), "dags", "test", dag_id, logical_date],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     return dag_id, proc.returncode, time.monotonic() - started
 
 
@@ -40,24 +44,34 @@ def ingestion_table(url: str, ingest_date: str) -> str:
 
     conn = psycopg2.connect(url)
     with conn, conn.cursor() as cur:
-        cur.execute("""
+        cur.execute(
+            """
             SELECT DISTINCT ON (source, endpoint) source, endpoint, status, records, loaded, quarantined,
                    api_calls, duration_seconds
             FROM ops.ingest_runs WHERE ingest_date = %s
-            ORDER BY source, endpoint, finished_at DESC""", (ingest_date,))
+            ORDER BY source, endpoint, finished_at DESC""",
+            (ingest_date,),
+        )
         rows = cur.fetchall()
     conn.close()
-    lines = [f"{'endpoint':28} {'status':24} {'records':>8} {'new rows':>8} {'quarant.':>8} {'API calls':>9} {'seconds':>8}"]
+    lines = [
+        f"{'endpoint':28} {'status':24} {'records':>8} {'new rows':>8} {'quarant.':>8} {'API calls':>9} {'seconds':>8}"
+    ]
     for source, endpoint, status, records, loaded, quarantined, calls, seconds in rows:
-        lines.append(f"{source + '.' + endpoint:28} {status:24} {records:>8} {loaded:>8} {quarantined:>8} "
-                     f"{calls:>9} {seconds or 0:>8.2f}")
+        lines.append(
+            f"{source + '.' + endpoint:28} {status:24} {records:>8} {loaded:>8} {quarantined:>8} "
+            f"{calls:>9} {seconds or 0:>8.2f}"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--date", default=datetime.now(timezone.utc).date().isoformat(),
-                        help="logical date to run (default: today, UTC)")
+    parser.add_argument(
+        "--date",
+        default=datetime.now(UTC).date().isoformat(),
+        help="logical date to run (default: today, UTC)",
+    )
     parser.add_argument("--only", nargs="*", help="DAG ids to run (default: every ingestion DAG)")
     parser.add_argument("--parallel", type=int, default=2, help="DAG runs at a time")
     parser.add_argument("--skip-transform", action="store_true")
@@ -73,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config()
     config.raise_for_problems()
     dag_ids = args.only or [e.dag_id for e in config.endpoints]
-    print(f"running {len(dag_ids)} ingestion DAGs for {args.date} ({args.parallel} at a time); logs in {log_dir}")
+    print(
+        f"running {len(dag_ids)} ingestion DAGs for {args.date} ({args.parallel} at a time); logs in {log_dir}"
+    )
     failed = []
     with ThreadPoolExecutor(max_workers=args.parallel) as pool:
         for dag_id, code, seconds in pool.map(lambda d: dags_test(d, args.date, env, log_dir), dag_ids):
@@ -121,7 +137,9 @@ def gold_counts(url: str) -> str:
         from psycopg2 import sql
 
         for schema, table in tables:
-            cur.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
+            cur.execute(
+                sql.SQL("SELECT count(*) FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+            )
             lines.append(f"{schema + '.' + table:48} {cur.fetchone()[0]:>10}")
     conn.close()
     return "\n".join(lines) if tables else "no gold tables found"

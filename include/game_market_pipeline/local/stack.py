@@ -44,8 +44,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, timeout: float = 30.0, what: str = "server",
-                  process: subprocess.Popen | None = None, log_path: Path | None = None) -> None:
+def wait_for_port(
+    port: int,
+    timeout: float = 30.0,
+    what: str = "server",
+    process: subprocess.Popen | None = None,
+    log_path: Path | None = None,
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -131,15 +136,38 @@ def start_postgres(state_dir: Path = STATE_DIR, port: int | None = None) -> Serv
         if run_as:
             os.chown(pgdata, run_as["user"], run_as["group"])
         subprocess.run(
-            [str(_pg_bin() / "initdb"), "-D", str(pgdata), "--auth=trust", "--encoding=UTF8", "-U", "postgres"],
-            check=True, capture_output=True, **run_as,
+            [
+                str(_pg_bin() / "initdb"),
+                "-D",
+                str(pgdata),
+                "--auth=trust",
+                "--encoding=UTF8",
+                "-U",
+                "postgres",
+            ],
+            check=True,
+            capture_output=True,
+            **run_as,
         )
     port = port or free_port()
     log = pgdata / "server.log"
     subprocess.run(
-        [str(_pg_bin() / "pg_ctl"), "-D", str(pgdata), "-w", "-t", "60", "-l", str(log),
-         "-o", f"-h {LOOPBACK} -p {port} -k {pgdata} -c fsync=off -c synchronous_commit=off", "start"],
-        check=True, capture_output=True, **run_as,
+        [
+            str(_pg_bin() / "pg_ctl"),
+            "-D",
+            str(pgdata),
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(log),
+            "-o",
+            f"-h {LOOPBACK} -p {port} -k {pgdata} -c fsync=off -c synchronous_commit=off",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+        **run_as,
     )
     pid = int((pgdata / "postmaster.pid").read_text().split()[0])
     service = Service("postgres", pid, port, f"postgresql://postgres@{LOOPBACK}:{port}/postgres")
@@ -150,8 +178,11 @@ def start_postgres(state_dir: Path = STATE_DIR, port: int | None = None) -> Serv
 def stop_postgres(state_dir: Path = STATE_DIR) -> None:
     pgdata = state_dir / "pgdata"
     if (pgdata / "postmaster.pid").exists():
-        subprocess.run([str(_pg_bin() / "pg_ctl"), "-D", str(pgdata), "-m", "fast", "stop"],
-                       capture_output=True, **_pg_run_as())
+        subprocess.run(
+            [str(_pg_bin() / "pg_ctl"), "-D", str(pgdata), "-m", "fast", "stop"],
+            capture_output=True,
+            **_pg_run_as(),
+        )
     (state_dir / "postgres.json").unlink(missing_ok=True)
 
 
@@ -162,8 +193,9 @@ def _spawn(name: str, argv: list[str], port: int, state_dir: Path, url: str) -> 
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / f"{name}.log"
     log = open(log_path, "ab")  # noqa: SIM115 - the child owns it
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+    )
     wait_for_port(port, what=name, process=proc, log_path=log_path)
     service = Service(name, proc.pid, port, url)
     service.save(state_dir)
@@ -180,12 +212,22 @@ def start_moto(state_dir: Path = STATE_DIR, port: int | None = None) -> Service:
     return _spawn("moto", argv, port, state_dir, f"http://{LOOPBACK}:{port}")
 
 
-def start_replay(state_dir: Path = STATE_DIR, port: int | None = None, extra_args: list[str] | None = None) -> Service:
+def start_replay(
+    state_dir: Path = STATE_DIR, port: int | None = None, extra_args: list[str] | None = None
+) -> Service:
     existing = Service.load(state_dir, "replay")
     if existing:
         return existing
     port = port or free_port()
-    argv = [sys.executable, "-m", "game_market_pipeline.replay.server", "--host", LOOPBACK, "--port", str(port)]
+    argv = [
+        sys.executable,
+        "-m",
+        "game_market_pipeline.replay.server",
+        "--host",
+        LOOPBACK,
+        "--port",
+        str(port),
+    ]
     argv += ["--rawg-key", local_rawg_key()] + list(extra_args or [])
     return _spawn("replay", argv, port, state_dir, f"http://{LOOPBACK}:{port}")
 
@@ -216,14 +258,23 @@ def connection_env(state_dir: Path = STATE_DIR, env: dict[str, str] | None = Non
     if "AIRFLOW_CONN_WAREHOUSE_DB" not in env:
         pg = start_postgres(state_dir)
         out["AIRFLOW_CONN_WAREHOUSE_DB"] = json.dumps(
-            {"conn_type": "postgres", "host": LOOPBACK, "port": pg.port, "login": "postgres",
-             "schema": "postgres"}
+            {
+                "conn_type": "postgres",
+                "host": LOOPBACK,
+                "port": pg.port,
+                "login": "postgres",
+                "schema": "postgres",
+            }
         )
     if "AIRFLOW_CONN_LAKE_S3" not in env:
         moto = start_moto(state_dir)
         out["AIRFLOW_CONN_LAKE_S3"] = json.dumps(
-            {"conn_type": "aws", "login": "local-access-key", "password": "local-secret-key",
-             "extra": {"endpoint_url": moto.url, "region_name": "us-east-1"}}
+            {
+                "conn_type": "aws",
+                "login": "local-access-key",
+                "password": "local-secret-key",
+                "extra": {"endpoint_url": moto.url, "region_name": "us-east-1"},
+            }
         )
     api_vars = {s: f"AIRFLOW_CONN_{s.upper()}_API" for s in REPLAY_MOUNTS}
     if any(var not in env for var in api_vars.values()):
@@ -247,7 +298,9 @@ def postgres_url_from_conn(conn_json: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("action", choices=["env", "stop", "status"])
     parser.add_argument("--state-dir", type=Path, default=STATE_DIR)
     args = parser.parse_args(argv)
