@@ -120,3 +120,18 @@ def test_lake_bucket_env_override(monkeypatch):
     assert loaded.lake_bucket == "game-market-lake"
     monkeypatch.setenv("LAKE_BUCKET", "other-bucket")
     assert loaded.lake_bucket == "other-bucket"
+
+
+def test_committed_json_schema_is_current():
+    """Editors and pre-commit read include/config/endpoints.schema.json: regenerate with `make schema`."""
+    committed = json.loads((DEFAULT_CONFIG_PATH.parent / "endpoints.schema.json").read_text())
+    from game_market_pipeline.config.schema_export import config_json_schema
+
+    assert committed == json.loads(json.dumps(config_json_schema())), "stale: run `make schema`"
+
+
+def test_shipped_config_validates_against_the_exported_schema():
+    import jsonschema
+
+    schema = json.loads((DEFAULT_CONFIG_PATH.parent / "endpoints.schema.json").read_text())
+    jsonschema.validate(yaml.safe_load(DEFAULT_CONFIG_PATH.read_text()), schema)
