@@ -13,8 +13,9 @@ from typing import Any
 
 import psycopg2
 import pytest
-from game_market_pipeline.promotion.swap import WapSchemas, prepare_audit
 from psycopg2 import sql
+
+from game_market_pipeline.promotion.swap import WapSchemas, prepare_audit
 
 
 @dataclass(frozen=True)

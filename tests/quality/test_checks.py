@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from psycopg2 import sql
+
 from game_market_pipeline.quality.checks import EvaluationContext, evaluate_checks, plan_checks
 from game_market_pipeline.quality.config import QualityConfig, Severity
 from game_market_pipeline.quality.runner import run_quality_checks
 from game_market_pipeline.quality.store import latest_results
-from psycopg2 import sql
-
 from tests.quality.conftest import QUALITY_SECTION, write_build
 
 pytestmark = pytest.mark.integration

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from game_market_pipeline.config.loader import DEFAULT_CONFIG_PATH, load_config, parse_config
 from game_market_pipeline.config.schema_export import config_json_schema
 from game_market_pipeline.quality.checks import DBT_BUILD_CHECK_ID, CheckKind, plan_checks, plan_from_loaded

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from game_market_pipeline.quality.checks import EvaluationContext, QualityPlan
 from game_market_pipeline.quality.config import Severity
 from game_market_pipeline.quality.dbt_results import (

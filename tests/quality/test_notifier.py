@@ -10,6 +10,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+
 from game_market_pipeline.quality.config import AlertSettings
 from game_market_pipeline.quality.notifier import QualityAlertNotifier, slack_webhook_url
 

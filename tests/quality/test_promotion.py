@@ -8,6 +8,8 @@ import uuid
 
 import psycopg2
 import pytest
+from psycopg2 import sql
+
 from game_market_pipeline.promotion.report import table_checksums
 from game_market_pipeline.promotion.swap import (
     PromotionError,
@@ -18,8 +20,6 @@ from game_market_pipeline.promotion.swap import (
     rollback,
     schema_builds,
 )
-from psycopg2 import sql
-
 from tests.quality.conftest import write_build
 
 pytestmark = pytest.mark.integration

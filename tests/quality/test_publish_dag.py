@@ -18,10 +18,10 @@ from pathlib import Path
 import psycopg2
 import pytest
 import yaml
+
 from game_market_pipeline.config.loader import DEFAULT_CONFIG_PATH
 from game_market_pipeline.promotion.report import latest_verdict, table_checksums
 from game_market_pipeline.promotion.swap import WapSchemas, schema_builds
-
 from tests.conftest import pg_conn_json
 from tests.quality.conftest import QUALITY_SECTION
 

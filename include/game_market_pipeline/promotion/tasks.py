@@ -1,8 +1,8 @@
 """Wire write-audit-publish into the transform DAG: prepare → (dbt) → checks → gate → promote.
 
 ```python
-dag, dbt_group = build_transform_dag(...)
-add_publish_tasks(dag, dbt_group, "{{ run_id }}", audit_schema=target_schema)
+dag, dbt_group = build_transform_dag(..., operator_args=PUBLISH_OPERATOR_ARGS)
+add_publish_tasks(dag, dbt_group, "{{ run_id }}")
 ```
 
 - `prepare_audit_schema` (upstream of the dbt group): recycles the previous build into the audit schema (its
@@ -25,6 +25,9 @@ from game_market_pipeline.exceptions import ConfigError
 
 AUDIT_SCHEMA_ENV = "GMP_DBT_SCHEMA"
 DEFAULT_AUDIT_SCHEMA = "analytics_audit"
+# Cosmos operator_args for the dbt task group: every dbt invocation stores its run_results.json in
+# ops.dbt_run_results (an import path, resolved by Cosmos at run time; the build id is the run id).
+PUBLISH_OPERATOR_ARGS = {"callback": "game_market_pipeline.quality.dbt_results.store_run_results_callback"}
 
 
 def default_audit_schema() -> str:

@@ -414,7 +414,7 @@ def _quarantine_rate(cur: Any, spec: CheckSpec, ctx: EvaluationContext) -> Check
     runs = sql.Identifier(ctx.ops_schema, "ingest_runs")
     cur.execute("SELECT to_regclass(%s)", (runs.as_string(cur.connection),))
     if cur.fetchone()[0] is None:
-        raise _Unevaluable(f"{ctx.ops_schema}.ingest_runs does not exist")
+        return CheckResult.of(spec, None, True, f"no ingestion run recorded ({ctx.ops_schema}.ingest_runs missing)")
     cur.execute(
         sql.SQL(
             "SELECT count(*), coalesce(sum(quarantined), 0), coalesce(sum(records), 0) FROM ("
