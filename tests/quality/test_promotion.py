@@ -83,6 +83,24 @@ def test_promoting_an_already_promoted_build_changes_nothing(conn, wap):
     assert after == before
 
 
+def test_a_dag_run_cleared_and_run_again_after_its_promotion_promotes_its_rebuild(conn, wap):
+    """Same run id, rebuilt (raw data grew meanwhile): promoted again, not mistaken for a retry."""
+    write_build(conn, wap, "b1", sales=10)
+    promote(conn, "b1", wap.schemas, ops_schema=wap.ops)
+    write_build(conn, wap, "b2", sales=10)
+    promote(conn, "b2", wap.schemas, ops_schema=wap.ops)
+    write_build(conn, wap, "b2", sales=12)  # the whole run again: prepare recycles b1's schema
+    outcome = promote(conn, "b2", wap.schemas, ops_schema=wap.ops)
+    assert (outcome.status, outcome.previous_build_id) == ("promoted", "b2")
+    with conn.cursor() as cur:
+        cur.execute(
+            sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(wap.schemas.production, "fact_sales"))
+        )
+        assert cur.fetchone()[0] == 12
+    conn.rollback()
+    assert promote(conn, "b2", wap.schemas, ops_schema=wap.ops).status == "already_promoted"
+
+
 def test_refuses_to_promote_a_build_the_audit_schema_does_not_hold(conn, wap):
     write_build(conn, wap, "b1")
     with pytest.raises(PromotionError, match="holds build b1, not b9"):

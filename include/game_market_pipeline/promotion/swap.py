@@ -60,8 +60,7 @@ CREATE TABLE IF NOT EXISTS {ops}.promotions (
     lock_attempts     integer     NOT NULL,
     requested_by      text                   -- DAG run id or user
 );
-CREATE UNIQUE INDEX IF NOT EXISTS promotions_promote_once
-    ON {ops}.promotions (build_id) WHERE action = 'promote';
+CREATE INDEX IF NOT EXISTS promotions_build_idx ON {ops}.promotions (build_id);
 """
 
 
@@ -315,14 +314,16 @@ def promote(
         cur.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(f"{lock_timeout_ms}ms")))
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_ADVISORY_KEY,))
         serving = build_marker(cur, schemas.production)
-        if serving == build_id:
+        audited = build_marker(cur, schemas.audit) if _schema_exists(cur, schemas.audit) else None
+        # Production serves this build and no rebuild of it waits in audit (a whole DAG run cleared and
+        # run again rebuilds under the same run id): a retried promotion, nothing to do.
+        if serving == build_id and audited != build_id:
             log.info("build %s is already in production (%s): nothing to do", build_id, schemas.production)
             return SwapOutcome(
                 "promote", "already_promoted", build_id, build_marker(cur, schemas.previous), attempt
             )
         if not _schema_exists(cur, schemas.audit):
             raise PromotionError(f"no audit schema {schemas.audit} to promote (production serves {serving})")
-        audited = build_marker(cur, schemas.audit)
         if audited != build_id:
             raise PromotionError(
                 f"audit schema {schemas.audit} holds build {audited}, not {build_id}: "
