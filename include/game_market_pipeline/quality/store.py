@@ -71,10 +71,19 @@ CREATE INDEX IF NOT EXISTS dbt_run_results_build_idx ON {ops}.dbt_run_results (b
 
 
 def ensure_quality_tables(conn: Any, ops_schema: str = "ops") -> None:
-    """Create the quality tables if missing (idempotent; concurrent callers serialize on a lock)."""
+    """Create the quality tables if missing (idempotent; concurrent callers serialize on a lock).
+
+    Cheap when they exist (the gate calls it on every poke): no DDL, so no lock on the view readers use.
+    """
+    names = ("quality_results", "quality_latest", "quality_verdicts", "dbt_run_results")
     with conn.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext('gmp.quality.ddl'))")
-        cur.execute(sql.SQL(_DDL).format(ops=sql.Identifier(ops_schema)))
+        cur.execute(
+            "SELECT count(to_regclass(n)) FROM unnest(%s::text[]) AS n",
+            ([sql.Identifier(ops_schema, name).as_string(cur.connection) for name in names],),
+        )
+        if cur.fetchone()[0] < len(names):
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext('gmp.quality.ddl'))")
+            cur.execute(sql.SQL(_DDL).format(ops=sql.Identifier(ops_schema)))
     conn.commit()
 
 
