@@ -54,7 +54,7 @@ def parsed(request):
     finally:
         elapsed = time.perf_counter() - started
         monkeypatch.undo()
-    print(f"\ntransform DAG parse: {elapsed:.2f}s, {len(namespace['dag'].tasks)} tasks")
+    print(f"\ntransform DAG parse: {elapsed:.2f}s, {len(namespace['dag'].tasks)} tasks in the DAG")
     return namespace["dag"], namespace["dbt_group"], elapsed, calls
 
 
@@ -89,14 +89,20 @@ def test_parse_runs_no_dbt_and_opens_nothing(parsed):
     assert dag.dag_id == "transform_warehouse"
 
 
+def dbt_tasks(dag) -> list:
+    """The tasks Cosmos rendered (the write-audit-publish tasks around the group are not dbt's)."""
+    return [t for t in dag.tasks if t.task_id.startswith(f"{cosmos_config.DBT_TASK_GROUP_ID}.")]
+
+
 def test_rendered_tasks_match_the_manifest(parsed, manifest):
-    dag, _, _, _ = parsed
+    dag, dbt_group, _, _ = parsed
     expected = expected_task_ids(manifest)
-    assert {t.task_id for t in dag.tasks} == expected
+    assert {t.task_id for t in dbt_tasks(dag)} == expected
+    assert set(dbt_group.children) and all(t.task_group.group_id.startswith("dbt") for t in dbt_tasks(dag))
     nodes = manifest["nodes"].values()
     models = sum(1 for n in nodes if n["resource_type"] == "model")
     detached = sum(1 for n in nodes if n["resource_type"] == "test" and len(n["depends_on"]["nodes"]) > 1)
-    print(f"\n{len(dag.tasks)} tasks: {models} models, {detached} detached tests, "
+    print(f"\n{len(expected)} dbt tasks: {models} models, {detached} detached tests, "
           f"{sum(1 for n in nodes if n['resource_type'] == 'test')} dbt tests in the manifest")
     assert models >= 45 and detached >= 20
 
@@ -116,8 +122,8 @@ def test_every_model_runs_its_tests_and_unit_tests_right_after_it(parsed, manife
 
 def test_test_tasks_are_not_retried_and_run_tasks_are(parsed):
     dag, _, _, _ = parsed
-    tests = [t for t in dag.tasks if t.task_id.endswith((".test", "_test"))]
-    others = [t for t in dag.tasks if t not in tests]
+    tests = [t for t in dbt_tasks(dag) if t.task_id.endswith((".test", "_test"))]
+    others = [t for t in dbt_tasks(dag) if t not in tests]
     assert tests and others
     assert {t.retries for t in tests} == {0}
     assert {t.retries for t in others} == {load_config().config.dag_defaults.retries}
@@ -214,8 +220,8 @@ def test_gate_tasks_can_follow_the_dbt_group():
     prepare = EmptyOperator(task_id="prepare", dag=dag)
     gate = EmptyOperator(task_id="gate", dag=dag)
     prepare >> dbt_group >> gate
-    dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt.")]
-    leaves = [t for t in dbt_tasks if not any(d.task_id.startswith("dbt.") for d in t.downstream_list)]
-    roots = [t for t in dbt_tasks if not any(u.task_id.startswith("dbt.") for u in t.upstream_list)]
+    group_tasks = dbt_tasks(dag)
+    leaves = [t for t in group_tasks if not any(d.task_id.startswith("dbt.") for d in t.downstream_list)]
+    roots = [t for t in group_tasks if not any(u.task_id.startswith("dbt.") for u in t.upstream_list)]
     assert leaves and all("gate" in t.downstream_task_ids for t in leaves)
     assert roots and all("prepare" in t.upstream_task_ids for t in roots)

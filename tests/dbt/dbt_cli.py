@@ -50,7 +50,7 @@ class DbtRun:
 def run_dbt(args: list[str], *, pg_url: str, schema: str, work_dir: Path, check: bool = True) -> DbtRun:
     """`dbt <args>` into `schema`; target and logs under `work_dir` (partial parsing kept per schema)."""
     target_path = work_dir / f"target-{schema}"
-    log_path = work_dir / "logs"
+    log_path = work_dir / f"logs-{schema}"
     env = {**os.environ, **profile_env(pg_url, schema)}
     command = [str(venv_dbt_executable()), *args, "--project-dir", str(DBT_PROJECT_DIR),
                "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target_path),

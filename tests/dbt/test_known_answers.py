@@ -7,7 +7,7 @@ for game 3498 that is rawg/game_detail__1.json, for 58175 rawg/games_results_arr
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -38,7 +38,7 @@ def test_gta_v_fact_row(warehouse):
                added_count, reviews_count, esrb_rating_key, updated_at
         from {schema}.fact_games where game_id = 3498""")
     assert row == (md5_key(3498), "Grand Theft Auto V", 20130917, Decimal("4.47"), 6847, 92, 74, 21078, 6953,
-                   md5_key(4), datetime(2024, 8, 10, 17, 43, 58, tzinfo=timezone.utc))
+                   md5_key(4), datetime(2024, 8, 10, 17, 43, 58, tzinfo=UTC))
     assert one(warehouse, "select esrb_rating_slug, minimum_age from {schema}.dim_esrb_rating "
                           "where esrb_rating_key = %s", (md5_key(4),)) == ("mature", 17)
     assert one(warehouse, "select date_day from {schema}.dim_date where date_key = 20130917") == (date(2013, 9, 17),)

@@ -31,7 +31,7 @@ import operator
 import os
 import sys
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import reduce
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -209,7 +209,7 @@ def build_transform_dag(
     with DAG(
         dag_id=dag_id,
         schedule=transform_schedule(loaded) if schedule == "staging_assets" else schedule,
-        start_date=datetime.combine(start, datetime.min.time(), tzinfo=timezone.utc),
+        start_date=datetime.combine(start, datetime.min.time(), tzinfo=UTC),
         catchup=False,
         max_active_runs=1,  # builds of one schema never overlap
         default_args=default_args,
