@@ -1,0 +1,211 @@
+"""Shared pieces of the benchmark: measured subprocesses (wall time + peak RSS of the process tree),
+services (replay server, moto S3, a dedicated Postgres database), medians, machine facts."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_VENV = ROOT / ".venv-bench"
+BENCH_PY = BENCH_VENV / "bin" / "python"
+LOOPBACK = "127.0.0.1"
+RAWG_KEY = "bench-key-not-a-secret"
+RESULT_PREFIX = "BENCH_RESULT "
+
+
+@dataclass
+class Measured:
+    """One measured child process: its own JSON result plus wall time and peak tree RSS."""
+
+    result: dict[str, Any]
+    wall_seconds: float
+    peak_rss_bytes: int
+    returncode: int
+    stderr_tail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def run_measured(argv: list[str], env: dict[str, str] | None = None, timeout: float | None = None,
+                 poll_seconds: float = 0.05, cwd: Path = ROOT) -> Measured:
+    """Run `argv`, polling the RSS of its process tree; its result is the last `BENCH_RESULT {...}`
+    line on stdout. Peak RSS is the max over polls of the summed tree RSS (children included)."""
+    full_env = {**os.environ, **(env or {})}
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, cwd=cwd,
+                            text=True)
+    ps = psutil.Process(proc.pid)
+    peak = 0
+    stop = threading.Event()
+
+    def poll() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, _tree_rss(ps))
+            stop.wait(poll_seconds)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    wall = time.perf_counter() - started
+    stop.set()
+    poller.join()
+    result: dict[str, Any] = {}
+    for line in out.splitlines():
+        if line.startswith(RESULT_PREFIX):
+            result = json.loads(line[len(RESULT_PREFIX):])
+    if proc.returncode != 0 or not result:
+        raise RuntimeError(f"{' '.join(argv[:4])}... failed with code {proc.returncode}:\n{err[-4000:]}\n{out[-2000:]}")
+    return Measured(result, wall, peak, proc.returncode, err[-2000:])
+
+
+def emit(result: dict[str, Any]) -> None:
+    """A child's way to hand its result to run_measured."""
+    print(RESULT_PREFIX + json.dumps(result), flush=True)
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values)) if values else float("nan")
+
+
+def machine() -> dict[str, Any]:
+    load = os.getloadavg()
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "cpu": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "loadavg_at_start": [round(x, 2) for x in load],
+    }
+
+
+# --- services -------------------------------------------------------------------------------------
+
+
+class Replay:
+    """The replay server in its own process (so its CPU is not charged to the client under test)."""
+
+    def __init__(self, games: int, latency_ms: float = 0.0):
+        from game_market_pipeline.local.stack import free_port, wait_for_port
+
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "game_market_pipeline.replay.server", "--host", LOOPBACK, "--port",
+             str(self.port), "--rawg-key", RAWG_KEY, "--synthetic-games", str(games), "--latency-ms",
+             str(latency_ms)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        wait_for_port(self.port, what="replay server", process=self.proc)
+        self.url = f"http://{LOOPBACK}:{self.port}"
+        self.rawg = self.url + "/rawg/api"
+
+    def stats(self) -> dict[str, Any]:
+        import urllib.request
+
+        with urllib.request.urlopen(self.url + "/_replay/stats", timeout=10) as resp:
+            return json.loads(resp.read())
+
+    def reset(self) -> None:
+        import urllib.request
+
+        req = urllib.request.Request(self.url + "/_replay/reset", data=b"{}", method="POST")
+        urllib.request.urlopen(req, timeout=10).read()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+class Moto:
+    def __init__(self) -> None:
+        from game_market_pipeline.local.stack import free_port, wait_for_port
+
+        self.port = free_port()
+        self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(self.port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        wait_for_port(self.port, what="moto", process=self.proc)
+        self.url = f"http://{LOOPBACK}:{self.port}"
+
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.url, region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def ensure_database(admin_url: str, name: str) -> str:
+    """A dedicated database on the given server (other work on the server is left alone)."""
+    import psycopg2
+    from psycopg2 import sql
+
+    conn = psycopg2.connect(admin_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if cur.fetchone() is None:
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    conn.close()
+    base = admin_url.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def reset_schemas(pg_url: str, *schemas: str) -> None:
+    import psycopg2
+    from psycopg2 import sql
+
+    conn = psycopg2.connect(pg_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        for schema in schemas:
+            cur.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    conn.close()
+
+
+def scalar(pg_url: str, query: str) -> Any:
+    import psycopg2
+
+    conn = psycopg2.connect(pg_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query)
+            return cur.fetchone()[0]
+    finally:
+        conn.close()

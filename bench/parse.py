@@ -1,0 +1,69 @@
+"""Child process: DAG parse time, each measurement in a fresh interpreter.
+
+- `dagbag`: DagBag fill time of the whole dags/ folder (the dag-processor's view).
+- `single`: what a task process does: `_AIRFLOW_PARSING_CONTEXT_DAG_ID=<dag id>` and
+  register_endpoint_dags() building only that DAG.
+`make-config N OUT`: the real config plus generated RAWG-like endpoints up to N endpoints in all.
+GMP_CONFIG_PATH points the loader at a config (set by the caller).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from bench.common import ROOT, emit
+
+
+def make_config(total: int, out: Path) -> int:
+    import yaml
+
+    from game_market_pipeline.config.loader import load_config
+
+    doc = yaml.safe_load((ROOT / "include" / "config" / "endpoints.yaml").read_text())
+    existing = len(load_config().endpoints)
+    rawg = next(s for s in doc["sources"] if s["name"] == "rawg")
+    for i in range(max(0, total - existing)):
+        rawg["endpoints"].append({"name": f"gen_{i:04d}", "path": f"/games/gen{i}", "record_model": "rawg.Game",
+                                  "schedule": "@daily"})
+    out.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return max(total, existing)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("kind", choices=["dagbag", "single", "make-config"])
+    parser.add_argument("--dag-id", default="ingest__rawg__games")
+    parser.add_argument("--endpoints", type=int, default=500)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    if args.kind == "make-config":
+        emit({"endpoints": make_config(args.endpoints, args.out)})
+        return 0
+    started = time.perf_counter()
+    import airflow  # noqa: F401  (the import cost is reported apart from the parse)
+
+    imported = time.perf_counter()
+    if args.kind == "dagbag":
+        from airflow.dag_processing.dagbag import DagBag
+
+        bag = DagBag(dag_folder=str(ROOT / "dags"), include_examples=False)
+        done = time.perf_counter()
+        emit({"kind": "dagbag", "seconds": done - imported, "airflow_import_seconds": imported - started,
+              "dags": len(bag.dags), "import_errors": {k: v[:300] for k, v in bag.import_errors.items()}})
+    else:
+        os.environ["_AIRFLOW_PARSING_CONTEXT_DAG_ID"] = args.dag_id
+        from game_market_pipeline.factory.register import register_endpoint_dags
+
+        namespace: dict = {}
+        built = register_endpoint_dags(namespace)
+        done = time.perf_counter()
+        emit({"kind": "single", "seconds": done - imported, "airflow_import_seconds": imported - started,
+              "dags": built})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

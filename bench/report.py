@@ -1,0 +1,228 @@
+"""Render bench/out/results.json into the generated block of bench/RESULTS.md (medians, ratios,
+targets). The prose around the block (analysis, profiles) is kept as written.
+
+    python -m bench.report [--results bench/out/results.json] [--md bench/RESULTS.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from bench.common import ROOT, median
+
+START, END = "<!-- generated:start -->", "<!-- generated:end -->"
+SYSTEMS = [("ours", "this package (extract + load)"), ("dlt_default", "dlt rest_api, default (child tables)"),
+           ("dlt_nesting0", "dlt rest_api, max_table_nesting=0"), ("limit_http", "limit: fetch + JSON decode"),
+           ("limit_copy", "limit: bare COPY from a local file")]
+
+
+def _runs(data: dict, key: str) -> list[dict]:
+    return data.get("runs", {}).get(key, [])
+
+
+def _med(runs: list[dict], field: str) -> float | None:
+    values = [r[field] for r in runs if r.get(field) is not None]
+    return median(values) if values else None
+
+
+def _fmt(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def _sizes(data: dict, prefix: str) -> list[int]:
+    sizes = set()
+    for key in data.get("runs", {}):
+        parts = key.split("/")
+        if parts[0] == prefix and parts[-1].isdigit():
+            sizes.add(int(parts[-1]))
+    return sorted(sizes)
+
+
+def summarize(data: dict) -> dict[str, Any]:
+    s: dict[str, Any] = {"throughput": {}, "targets": []}
+    for size in _sizes(data, "throughput"):
+        row = {}
+        for system, _ in SYSTEMS:
+            runs = _runs(data, f"throughput/{system}/{size}")
+            if runs:
+                row[system] = {"n": len(runs), "rps": _med(runs, "records_per_s"), "seconds": _med(runs, "seconds"),
+                               "rss": _med(runs, "peak_rss_mib"), "loadavg": [r.get("loadavg", [None])[0] for r in runs]}
+        s["throughput"][size] = row
+    return s
+
+
+def render(data: dict) -> str:
+    out: list[str] = []
+    m = data.get("machine", {})
+    out.append(f"Machine: {m.get('cores')} cores, {m.get('memory_gib')} GiB RAM, {m.get('cpu')}, "
+               f"Python {m.get('python')}. Commands that produced these figures (newest last):\n")
+    for c in data.get("commands", []):
+        out.append(f"- `{c['command']}` (started {c['at']}, load average {c.get('loadavg_at_start')})")
+    out.append("")
+    s = summarize(data)
+    targets: list[tuple[str, str, str]] = []
+
+    out.append("### 1. Ingestion throughput (records/s, wall time, peak RSS: medians)\n")
+    out.append("| records | system | runs | records/s | wall s | peak RSS MiB | ours ÷ this (records/s) | "
+               "ours ÷ this (RSS) | 1-min load avg per run |")
+    out.append("|---:|---|---:|---:|---:|---:|---:|---:|---|")
+    for size, row in s["throughput"].items():
+        ours = row.get("ours")
+        for system, label in SYSTEMS:
+            r = row.get(system)
+            if not r:
+                continue
+            speed = _ratio(ours["rps"], r["rps"]) if ours and system != "ours" else None
+            mem = _ratio(ours["rss"], r["rss"]) if ours and system.startswith("dlt") else None
+            out.append(f"| {size:,} | {label} | {r['n']} | {_fmt(r['rps'])} | {_fmt(r['seconds'], 1)} | "
+                       f"{_fmt(r['rss'])} | {_fmt(speed, 2)} | {_fmt(mem, 2)} | {r['loadavg']} |")
+        if ours and row.get("dlt_nesting0"):
+            ratio = _ratio(ours["rps"], row["dlt_nesting0"]["rps"])
+            targets.append((f"records/s ≥ 3× dlt (nesting 0) at {size:,}", f"{ratio:.2f}×",
+                            "met" if ratio >= 3 else "MISSED"))
+            rss = _ratio(ours["rss"], row["dlt_nesting0"]["rss"])
+            targets.append((f"peak RSS < ¼ of dlt's (nesting 0) at {size:,}", f"{rss:.2f}×",
+                            "met" if rss < 0.25 else "MISSED"))
+        if ours and row.get("limit_http"):
+            ratio = _ratio(ours["rps"], row["limit_http"]["rps"])
+            targets.append((f"records/s ≥ 50 % of the HTTP bound at {size:,}", f"{ratio:.0%}",
+                            "met" if ratio >= 0.5 else "MISSED"))
+    out.append("")
+    ours_runs = [(size, data["runs"][f"throughput/ours/{size}"]) for size in s["throughput"]
+                 if data["runs"].get(f"throughput/ours/{size}")]
+    if ours_runs:
+        parts = [f"{size:,}: extract {_fmt(_med(runs, 'extract_seconds'), 1)} s + load "
+                 f"{_fmt(_med(runs, 'load_seconds'), 1)} s" for size, runs in ours_runs]
+        out.append("Ours split (medians): " + "; ".join(parts) + ".\n")
+
+    out.append("### 2. Memory: peak RSS of our ingestion, largest size against a tenth of it\n")
+    sizes = [size for size, _ in ours_runs]
+    pairs = [(small, big) for big in sizes for small in sizes if small * 10 == big]
+    for small, big in pairs:
+        a, b = _med(data["runs"][f"throughput/ours/{small}"], "peak_rss_mib"), \
+            _med(data["runs"][f"throughput/ours/{big}"], "peak_rss_mib")
+        ratio = b / a
+        out.append(f"- {big:,} records: {b:.0f} MiB ({len(data['runs'][f'throughput/ours/{big}'])} runs); "
+                   f"{small:,}: {a:.0f} MiB ({len(data['runs'][f'throughput/ours/{small}'])} runs); ratio **{ratio:.2f}**")
+        targets.append((f"peak RSS {big:,} ÷ {small:,} ≤ 1.5", f"{ratio:.2f}", "met" if ratio <= 1.5 else "MISSED"))
+    out.append("")
+
+    out.append("### 3. Latency: 100 ms added to every response, a client-side rate limit\n")
+    setup = data.get("latency_setup")
+    if setup:
+        out.append(f"Replay latency {setup['latency_ms']:g} ms; ours at {setup['requests_per_second']:g} req/s "
+                   f"(burst {setup['burst']}), parallel_pages {setup['parallel_pages']}; dlt is sequential "
+                   f"(json_link follows `next`). Bound = 40 records/page × {setup['requests_per_second']:g} req/s "
+                   f"= {setup['bound_records_per_s']:g} records/s.\n")
+        out.append("| system | records | runs | records/s | wall s | peak RSS MiB | ÷ bound |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|")
+        ours_lat = None
+        for key, runs in sorted(data["runs"].items()):
+            if not key.startswith("latency/"):
+                continue
+            _, system, size = key.split("/")
+            rps = _med(runs, "records_per_s")
+            if system == "ours":
+                ours_lat = rps
+            out.append(f"| {system} | {int(size):,} | {len(runs)} | {_fmt(rps)} | {_fmt(_med(runs, 'seconds'), 1)} | "
+                       f"{_fmt(_med(runs, 'peak_rss_mib'))} | {_fmt(_ratio(rps, setup['bound_records_per_s']), 2)} |")
+            if system == "ours":
+                ratio = rps / setup["bound_records_per_s"]
+                targets.append((f"with latency ≥ 60 % of the rate-limit bound ({int(size):,})", f"{ratio:.0%}",
+                                "met" if ratio >= 0.6 else "MISSED"))
+        dlt_lat = [k for k in data["runs"] if k.startswith("latency/dlt")]
+        if ours_lat and dlt_lat:
+            d = _med(data["runs"][dlt_lat[0]], "records_per_s")
+            out.append(f"\nOurs ÷ dlt with latency: **{ours_lat / d:.2f}×** (records/s; see sizes above).")
+        out.append("")
+
+    out.append("### 4. Re-run of the same logical date (nothing changed)\n")
+    out.append("| records | runs | first run s | API calls (first) | re-run s | API calls (re-run) | re-run ÷ first |")
+    out.append("|---:|---:|---:|---:|---:|---:|---:|")
+    for key, runs in sorted(data["runs"].items()):
+        if key.startswith("throughput/rerun/"):
+            size = int(key.rsplit("/", 1)[1])
+            ratio = _med(runs, "ratio")
+            calls = max(r["api_calls"] for r in runs)
+            out.append(f"| {size:,} | {len(runs)} | {_fmt(_med(runs, 'first_seconds'), 1)} | "
+                       f"{_fmt(_med(runs, 'first_api_calls'))} | {_fmt(_med(runs, 'seconds'), 3)} | {calls} | "
+                       f"{ratio:.2%} |")
+            targets.append((f"re-run: zero API calls, < 5 % of the first run ({size:,})",
+                            f"{calls} calls, {ratio:.2%}", "met" if calls == 0 and ratio < 0.05 else "MISSED"))
+    out.append("")
+
+    out.append("### 5. DAG parse time (each in a fresh interpreter; medians)\n")
+    out.append("| config | measurement | runs | seconds | DAGs | import of airflow s (apart) | process wall s |")
+    out.append("|---|---|---:|---:|---:|---:|---:|")
+    for key, runs in sorted(data["runs"].items()):
+        if not key.startswith("parse/"):
+            continue
+        _, kind, label = key.split("/")
+        secs = _med(runs, "seconds")
+        dags = runs[0]["dags"] if kind == "dagbag" else len(runs[0]["dags"])
+        what = "DagBag fill of dags/" if kind == "dagbag" else "task process: its single DAG"
+        out.append(f"| {label} | {what} | {len(runs)} | {secs:.3f} | {dags} | "
+                   f"{_fmt(_med(runs, 'airflow_import_seconds'), 2)} | {_fmt(_med(runs, 'process_wall_seconds'), 2)} |")
+        if label != "real":
+            limit = 3.0 if kind == "dagbag" else 0.3
+            targets.append((f"parse ({label}, {what}) < {limit:g} s", f"{secs:.3f} s",
+                            "met" if secs < limit else "MISSED"))
+    out.append("")
+
+    out.append("### 6. Transform: full `dbt build` of the games gold layer vs incremental after 1 % changed\n")
+    out.append("| games | runs | full build s | incremental s | changed rows | incremental ÷ full |")
+    out.append("|---:|---:|---:|---:|---:|---:|")
+    for key, runs in sorted(data["runs"].items()):
+        if key.startswith("dbt/full/"):
+            size = key.rsplit("/", 1)[1]
+            inc = data["runs"].get(f"dbt/incremental/{size}", [])
+            ratio = _med(inc, "ratio")
+            out.append(f"| {int(size):,} | {len(runs)} | {_fmt(_med(runs, 'seconds'), 1)} | "
+                       f"{_fmt(_med(inc, 'seconds'), 1)} | {_fmt(_med(inc, 'changed'))} | {_fmt(ratio * 100, 1)} % |")
+            targets.append((f"incremental < 15 % of full ({int(size):,} games)", f"{ratio:.1%}",
+                            "met" if ratio < 0.15 else "MISSED"))
+    out.append("")
+
+    out.append("### Targets\n")
+    out.append("| target | measured | verdict |")
+    out.append("|---|---|---|")
+    for name, value, verdict in targets:
+        out.append(f"| {name} | {value} | {'**MISSED**' if verdict == 'MISSED' else 'met'} |")
+    return "\n".join(out) + "\n"
+
+
+def write_results_md(data: dict, path: Path) -> None:
+    block = f"{START}\n{render(data)}{END}"
+    if path.exists() and START in path.read_text():
+        text = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _: block, path.read_text(), flags=re.S)
+    else:
+        text = f"# Benchmark results\n\n{block}\n"
+    path.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "out" / "results.json")
+    parser.add_argument("--md", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument("--print", action="store_true", help="print the block instead of writing the file")
+    args = parser.parse_args(argv)
+    data = json.loads(args.results.read_text())
+    if args.print:
+        print(render(data))
+    else:
+        write_results_md(data, args.md)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

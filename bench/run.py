@@ -1,0 +1,255 @@
+"""The benchmark: ingestion throughput and memory against dlt and the machine's limits, latency
+with a rate limit, re-run cost, DAG parse time, transform cost. Every system runs in its own
+subprocess (wall time and peak RSS of its process tree); each figure is the median of --reps runs.
+
+    python -m bench.run --size 1000000 --reps 3            # what `make bench` runs
+    python -m bench.run --size 200 --reps 1 --out /tmp/b.json --no-report   # the smoke test
+
+Sizes: throughput at SIZE/10 and SIZE (the memory ratio compares them); dlt at --dlt-size
+(default the same sizes; capped to keep dlt's slow runs feasible, always with ratios at equal size);
+latency at --latency-size (default SIZE/10); transform at --dbt-size (default SIZE).
+Results are merged into --out (JSON, one entry per measurement key) and rendered into
+bench/RESULTS.md between its generated markers (bench.report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    BENCH_PY,
+    ROOT,
+    Moto,
+    Replay,
+    ensure_database,
+    machine,
+    reset_schemas,
+    run_measured,
+)
+
+SECTIONS = ("throughput", "latency", "parse", "dbt")
+DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+class Recorder:
+    def __init__(self, path: Path, argv: list[str]):
+        self.path = path
+        self.data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+        self.data.setdefault("runs", {})
+        self.data.setdefault("commands", [])
+        self.data["machine"] = machine()
+        self.data["commands"].append({"command": "python -m bench.run " + shlex.join(argv),
+                                      "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                                      "loadavg_at_start": self.data["machine"]["loadavg_at_start"]})
+        self.fresh: set[str] = set()
+
+    def add(self, key: str, entry: dict[str, Any]) -> None:
+        # A key measured again in this invocation replaces the older runs of that key.
+        if key not in self.fresh:
+            self.data["runs"][key] = []
+            self.fresh.add(key)
+        entry["loadavg"] = [round(x, 2) for x in os.getloadavg()]
+        self.data["runs"][key].append(entry)
+        self.save()
+        print(f"[bench] {key}: {json.dumps(_brief(entry))}", flush=True)
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(self.data, indent=1, sort_keys=True))
+
+
+def _brief(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in entry.items()
+            if k in ("records", "seconds", "records_per_s", "peak_rss_mib", "api_calls", "rows_landed")}
+
+
+def _entry(measured: Any, records: int, seconds: float | None = None, **extra: Any) -> dict[str, Any]:
+    seconds = seconds if seconds is not None else measured.result.get("seconds", measured.wall_seconds)
+    return {"records": records, "seconds": seconds, "records_per_s": records / seconds if seconds else None,
+            "process_wall_seconds": measured.wall_seconds, "peak_rss_mib": measured.peak_rss_bytes / 2**20,
+            "rows_landed": measured.result.get("rows_landed"), "result": measured.result, **extra}
+
+
+def run_ours(rec: Recorder, key: str, replay: Replay, pg_url: str, records: int, args: argparse.Namespace,
+             rps: float = 1000.0, burst: int | None = None, parallel: int | None = None,
+             rerun: bool = False, cprofile: str | None = None) -> None:
+    moto = Moto()  # a fresh S3 per run: nothing of an earlier run is held in moto's memory
+    try:
+        reset_schemas(pg_url, "raw", "ops")
+        argv = [sys.executable, "-m", "bench.ours", "--rawg-url", replay.rawg, "--s3-url", moto.url,
+                "--pg-url", pg_url, "--bucket", f"bench-{uuid.uuid4().hex[:12]}", "--expect", str(records),
+                "--requests-per-second", str(rps), "--patch", args.patch]
+        if burst:
+            argv += ["--burst", str(burst)]
+        if parallel:
+            argv += ["--parallel-pages", str(parallel)]
+        if rerun:
+            argv.append("--rerun")
+        if cprofile:
+            argv += ["--cprofile", cprofile]
+        measured = run_measured(argv)
+    finally:
+        moto.stop()
+    first = measured.result["first"]
+    rec.add(key, _entry(measured, records, first["seconds"], api_calls=first["api_calls"],
+                        extract_seconds=first["extract_seconds"], load_seconds=first["load_seconds"]))
+    if rerun and "second" in measured.result:
+        second = measured.result["second"]
+        rec.add(key.replace("ours", "rerun", 1), {
+            "records": records, "seconds": second["seconds"], "api_calls": second["api_calls"],
+            "first_seconds": first["seconds"], "first_api_calls": first["api_calls"],
+            "ratio": second["seconds"] / first["seconds"], "status": second["status"]})
+    reset_schemas(pg_url, "raw", "ops")
+
+
+def run_dlt(rec: Recorder, key: str, replay: Replay, pg_url: str, records: int, mode: str) -> None:
+    dataset = f"bench_dlt_{mode}"
+    reset_schemas(pg_url, dataset, f"{dataset}_staging")
+    measured = run_measured([str(BENCH_PY), str(ROOT / "bench" / "dlt_runner.py"), "--rawg-url", replay.rawg,
+                             "--pg-url", pg_url, "--dataset", dataset, "--mode", mode, "--expect", str(records)])
+    rec.add(key, _entry(measured, records, tables=measured.result.get("tables"),
+                        steps=measured.result.get("steps")))
+    reset_schemas(pg_url, dataset, f"{dataset}_staging")
+
+
+def run_limits(rec: Recorder, size: int, replay: Replay, pg_url: str, clients: int) -> None:
+    measured = run_measured([sys.executable, "-m", "bench.limits", "http", "--rawg-url", replay.rawg,
+                             "--records", str(size), "--clients", str(clients)])
+    rec.add(f"throughput/limit_http/{size}", _entry(measured, size, clients=clients))
+    measured = run_measured([sys.executable, "-m", "bench.limits", "copy", "--pg-url", pg_url,
+                             "--records", str(size), "--schema", "bench_copy"])
+    rec.add(f"throughput/limit_copy/{size}", _entry(measured, size))
+    reset_schemas(pg_url, "bench_copy")
+
+
+def throughput(rec: Recorder, args: argparse.Namespace, pg_url: str) -> None:
+    sizes = sorted(args.sizes or {max(1, args.size // 10), args.size})
+    dlt_sizes = sorted({min(s, args.dlt_size) for s in sizes}) if args.dlt_size else sizes
+    for size in sorted(set(sizes) | set(dlt_sizes)):
+        replay = Replay(size)
+        try:
+            for rep in range(args.reps):
+                print(f"[bench] throughput size={size} rep {rep + 1}/{args.reps}", flush=True)
+                if "ours" in args.systems:
+                    run_ours(rec, f"throughput/ours/{size}", replay, pg_url, size, args, rerun=True)
+                if "limits" in args.systems:
+                    run_limits(rec, size, replay, pg_url, args.http_clients)
+                if "dlt" in args.systems and size in dlt_sizes:
+                    for mode in ("default", "nesting0"):
+                        run_dlt(rec, f"throughput/dlt_{mode}/{size}", replay, pg_url, size, mode)
+        finally:
+            replay.stop()
+
+
+def latency(rec: Recorder, args: argparse.Namespace, pg_url: str) -> None:
+    size = args.latency_size or max(1, args.size // 10)
+    dlt_size = min(size, args.dlt_latency_size or size)
+    replay = Replay(max(size, dlt_size), latency_ms=args.latency_ms)
+    rec.data["latency_setup"] = {"latency_ms": args.latency_ms, "requests_per_second": args.rps,
+                                 "burst": 1, "parallel_pages": args.parallel_pages, "page_size": 40,
+                                 "bound_records_per_s": 40 * args.rps, "dlt": "sequential (json_link)"}
+    try:
+        for rep in range(args.reps):
+            print(f"[bench] latency size={size} rep {rep + 1}/{args.reps}", flush=True)
+            if "ours" in args.systems:
+                run_ours(rec, f"latency/ours/{size}", replay, pg_url, size, args, rps=args.rps, burst=1,
+                         parallel=args.parallel_pages)
+            if "dlt" in args.systems:
+                run_dlt(rec, f"latency/dlt_nesting0/{dlt_size}", replay, pg_url, dlt_size, "nesting0")
+    finally:
+        replay.stop()
+
+
+def parse(rec: Recorder, args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="gmp-parse-") as tmp:
+        generated = Path(tmp) / "endpoints.yaml"
+        made = run_measured([sys.executable, "-m", "bench.parse", "make-config", "--endpoints",
+                             str(args.parse_endpoints), "--out", str(generated)])
+        n = made.result["endpoints"]
+        # Airflow's own state stays out of ~/airflow (the test suite sets AIRFLOW_HOME itself).
+        base = {"AIRFLOW_HOME": os.environ.get("AIRFLOW_HOME", str(ROOT / "bench" / "out" / "airflow-home")),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
+        for _rep in range(args.reps):
+            for label, env in (("real", base), (f"{n}_endpoints", {**base, "GMP_CONFIG_PATH": str(generated)})):
+                for kind in ("dagbag", "single"):
+                    measured = run_measured([sys.executable, "-m", "bench.parse", kind], env=env)
+                    rec.add(f"parse/{kind}/{label}", {
+                        "seconds": measured.result["seconds"], "process_wall_seconds": measured.wall_seconds,
+                        "airflow_import_seconds": measured.result["airflow_import_seconds"],
+                        "dags": measured.result["dags"] if kind == "single" else measured.result["dags"],
+                        "import_errors": measured.result.get("import_errors"),
+                        "peak_rss_mib": measured.peak_rss_bytes / 2**20})
+
+
+def dbt(rec: Recorder, args: argparse.Namespace, pg_url: str) -> None:
+    size = args.dbt_size or args.size
+    for _rep in range(args.reps):
+        measured = run_measured([sys.executable, "-m", "bench.transform", "--pg-url", pg_url, "--games", str(size),
+                                 "--changed-fraction", "0.01", "--database", f"{args.database}_dbt"])
+        r = measured.result
+        rec.add(f"dbt/full/{size}", {"records": size, "seconds": r["full_seconds"], "models": r["models"],
+                                     "load_raw_seconds": r["load_raw_seconds"]})
+        rec.add(f"dbt/incremental/{size}", {"records": size, "seconds": r["incremental_seconds"],
+                                            "changed": r["changed"], "ratio": r["incremental_seconds"] /
+                                            r["full_seconds"]})
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=1_000_000, help="records at full size (SIZE)")
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--sizes", type=lambda v: [int(x) for x in v.split(",")], default=None,
+                        help="throughput sizes instead of SIZE/10,SIZE (e.g. to run 1M once apart)")
+    parser.add_argument("--sections", default=",".join(SECTIONS))
+    parser.add_argument("--systems", default="ours,dlt,limits")
+    parser.add_argument("--dlt-size", type=int, default=None, help="cap dlt's sizes (default: the same)")
+    parser.add_argument("--latency-size", type=int, default=None)
+    parser.add_argument("--dlt-latency-size", type=int, default=None)
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--rps", type=float, default=20.0, help="rate limit in the latency section")
+    parser.add_argument("--parallel-pages", type=int, default=8, help="parallel pages in the latency section")
+    parser.add_argument("--http-clients", type=int, default=1, help="client processes of the HTTP bound")
+    parser.add_argument("--parse-endpoints", type=int, default=500)
+    parser.add_argument("--dbt-size", type=int, default=None)
+    parser.add_argument("--patch", default="", help="local experiments applied to ours (bench.patches)")
+    parser.add_argument("--pg-admin-url", default=DEFAULT_ADMIN_URL)
+    parser.add_argument("--database", default="gmp_bench")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "results.json")
+    parser.add_argument("--no-report", action="store_true", help="do not rewrite bench/RESULTS.md")
+    args = parser.parse_args(argv)
+    args.systems = set(args.systems.split(","))
+    if "dlt" in args.systems and not BENCH_PY.exists():
+        raise SystemExit(f"{BENCH_PY} is missing: run `make bench-venv` (dlt lives in its own virtualenv)")
+    rec = Recorder(args.out, argv)
+    pg_url = ensure_database(args.pg_admin_url, args.database)
+    started = time.perf_counter()
+    sections = args.sections.split(",")
+    if "throughput" in sections:
+        throughput(rec, args, pg_url)
+    if "latency" in sections:
+        latency(rec, args, pg_url)
+    if "parse" in sections:
+        parse(rec, args)
+    if "dbt" in sections:
+        dbt(rec, args, pg_url)
+    print(f"[bench] done in {time.perf_counter() - started:.0f}s; results in {args.out}", flush=True)
+    if not args.no_report:
+        from bench.report import write_results_md
+
+        write_results_md(rec.data, ROOT / "bench" / "RESULTS.md")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
