@@ -21,7 +21,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 HELM_DIR = REPO_ROOT / "helm"
 ENVIRONMENTS = ("dev", "prod")
 SCHEMA_ENV = "GMP_HELM_SCHEMA"
-DEFAULT_SCHEMA = REPO_ROOT.parent / "shared" / "airflow-helm-chart" / "values.schema.json"
+# A vendored copy of the official chart's schema (Apache-2.0, see helm/chart-schema/SOURCE.md), so a
+# clean checkout validates without anything beside it; GMP_HELM_SCHEMA points at another version.
+DEFAULT_SCHEMA = HELM_DIR / "chart-schema" / "values.schema.json"
 
 # Sample infrastructure values, shaped like the Terraform outputs that fill values-infra.yaml.tftpl.
 SAMPLE_INFRA = {
