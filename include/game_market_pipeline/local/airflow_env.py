@@ -64,6 +64,8 @@ def airflow_environment(
             ),
             "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
             "NO_PROXY": "*",
+            # Local runs make no call to the internet (Cosmos would send telemetry otherwise).
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         }
     )
     env.update(extra or {})
