@@ -25,7 +25,8 @@ AS_OF = date(2026, 3, 1)
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ReplayServer]:
-    replay = start_replay_server(as_of=AS_OF)
+    # 60 listed Pokémon, so the minimal-detail path (not in the default corpus) is exercised too.
+    replay = start_replay_server(as_of=AS_OF, pokeapi_pokemon=60)
     yield replay
     replay.stop()
 
@@ -263,7 +264,7 @@ def test_pokemontcg_default_page_and_404(srv: ReplayServer, http: requests.Sessi
 @pytest.mark.parametrize("resource", ["pokemon", "generation"])
 def test_pokeapi_offset_pages_with_absolute_urls(srv: ReplayServer, http: requests.Session,
                                                  resource: str) -> None:
-    corpus = build_corpus().pokeapi
+    corpus = build_corpus(pokeapi_pokemon=60).pokeapi  # the corpus the module's server serves
     expected = [i["name"] for i in (corpus.pokemon if resource == "pokemon" else corpus.generations)]
     pages, items = walk_next(http, f"{srv.base_url('pokeapi')}/{resource}")
     assert [i["name"] for i in items] == expected
@@ -489,3 +490,11 @@ def test_synthetic_games_over_http() -> None:
             assert sum(isinstance(g["id"], dict) for g in broken["results"]) == 1
     finally:
         server.stop()
+
+
+def test_default_corpus_lists_only_recorded_pokemon() -> None:
+    from game_market_pipeline.replay.corpus import build_corpus
+
+    corpus = build_corpus()
+    assert sorted(corpus.pokeapi.pokemon_details) == [1, 10278]  # bulbasaur and clefable-mega were recorded
+    assert len(corpus.pokeapi.pokemon) == 2

@@ -87,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config()
     config.raise_for_problems()
     dag_ids = args.only or [e.dag_id for e in config.endpoints]
+    # Register every DAG once up front: parallel `dags test` runs would race to insert new DAG rows.
+    subprocess.run([airflow_bin(), "dags", "reserialize"], env=env, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     print(
         f"running {len(dag_ids)} ingestion DAGs for {args.date} ({args.parallel} at a time); logs in {log_dir}"
     )

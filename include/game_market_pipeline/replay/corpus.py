@@ -20,7 +20,10 @@ RECORDINGS_DIR = Path(__file__).resolve().parent / "recordings"
 
 # Default sizes of the two big lists, so local runs (one detail call per item) stay quick.
 DEFAULT_TCGDEX_CARDS = 60
-DEFAULT_POKEAPI_POKEMON = 60
+# Only the Pokémon whose detail was recorded, by default: a minimal detail built from the list has
+# no types, which breaks the warehouse's contract (every Pokémon has 1-2 types) and, rightly, the
+# quality gate. `--pokeapi-pokemon N` adds N minimal ones for volume.
+DEFAULT_POKEAPI_POKEMON = 0
 
 
 def recording_files(api: str, pattern: str = "*.json") -> list[Path]:
