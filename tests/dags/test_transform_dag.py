@@ -169,7 +169,7 @@ def test_execution_runs_the_venvs_dbt_locally_without_packages(parsed):
     run = dag.get_task("dbt.fact_games.run")
     assert type(run).__name__ == "DbtRunLocalOperator"
     assert Path(run.dbt_executable_path) == Path(sys.executable).parent / "dbt"
-    assert run.invocation_mode == InvocationMode.SUBPROCESS
+    assert run.invocation_mode == InvocationMode.DBT_RUNNER  # in-process: no per-task Python start-up
     assert run.install_deps is False
     assert Path(run.project_dir) == DAG_FILE.parents[1] / "dbt"
     test = dag.get_task("dbt.fact_games.test")
