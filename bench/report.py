@@ -68,7 +68,14 @@ def render(data: dict) -> str:
                f"Python {m.get('python')}. Commands that produced these figures (newest last):\n")
     for c in data.get("commands", []):
         out.append(f"- `{c['command']}` (started {c['at']}, load average {c.get('loadavg_at_start')})")
+    for note in data.get("notes", []):
+        out.append(f"- Note: {note}")
     out.append("")
+    patches = sorted({r.get("result", {}).get("patch") or "none" for k, runs in data.get("runs", {}).items()
+                      if "/ours/" in k for r in runs if "result" in r})
+    if patches != ["none"]:
+        out.append(f"**Ours was run with local experiment(s) `--patch {', '.join(patches)}`** (bench/patches.py: "
+                   "candidate fixes applied in the child process, the package itself unchanged).\n")
     s = summarize(data)
     targets: list[tuple[str, str, str]] = []
 

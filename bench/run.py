@@ -42,30 +42,49 @@ DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 class Recorder:
+    """Results merged into one JSON file. Every write re-reads the file under a lock, so separate
+    invocations (e.g. the 1M run apart from the rest) never drop each other's entries."""
+
     def __init__(self, path: Path, argv: list[str]):
         self.path = path
-        self.data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-        self.data.setdefault("runs", {})
-        self.data.setdefault("commands", [])
-        self.data["machine"] = machine()
-        self.data["commands"].append({"command": "python -m bench.run " + shlex.join(argv),
-                                      "at": datetime.now(UTC).isoformat(timespec="seconds"),
-                                      "loadavg_at_start": self.data["machine"]["loadavg_at_start"]})
         self.fresh: set[str] = set()
+        self.command = {"command": "python -m bench.run " + shlex.join(argv),
+                        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}
+        self.data: dict[str, Any] = {}
+        self._update(lambda data: data["commands"].append(self.command))
+
+    def _update(self, change: Any) -> None:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            data = json.loads(self.path.read_text()) if self.path.exists() else {}
+            data.setdefault("runs", {})
+            data.setdefault("commands", [])
+            data["machine"] = machine()
+            change(data)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+            tmp.replace(self.path)
+            self.data = data
 
     def add(self, key: str, entry: dict[str, Any]) -> None:
-        # A key measured again in this invocation replaces the older runs of that key.
-        if key not in self.fresh:
-            self.data["runs"][key] = []
-            self.fresh.add(key)
         entry["loadavg"] = [round(x, 2) for x in os.getloadavg()]
-        self.data["runs"][key].append(entry)
-        self.save()
+
+        def change(data: dict[str, Any]) -> None:
+            # A key measured again in this invocation replaces the older runs of that key.
+            if key not in self.fresh:
+                data["runs"][key] = []
+            data["runs"][key].append(entry)
+
+        self._update(change)
+        self.fresh.add(key)
         print(f"[bench] {key}: {json.dumps(_brief(entry))}", flush=True)
 
-    def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(self.data, indent=1, sort_keys=True))
+    def set(self, name: str, value: Any) -> None:
+        self._update(lambda data: data.__setitem__(name, value))
 
 
 def _brief(entry: dict[str, Any]) -> dict[str, Any]:
@@ -154,10 +173,12 @@ def throughput(rec: Recorder, args: argparse.Namespace, pg_url: str) -> None:
 def latency(rec: Recorder, args: argparse.Namespace, pg_url: str) -> None:
     size = args.latency_size or max(1, args.size // 10)
     dlt_size = min(size, args.dlt_latency_size or size)
-    replay = Replay(max(size, dlt_size), latency_ms=args.latency_ms)
-    rec.data["latency_setup"] = {"latency_ms": args.latency_ms, "requests_per_second": args.rps,
-                                 "burst": 1, "parallel_pages": args.parallel_pages, "page_size": 40,
-                                 "bound_records_per_s": 40 * args.rps, "dlt": "sequential (json_link)"}
+    # One server per size: the paginators walk everything the server holds.
+    replay = Replay(size, latency_ms=args.latency_ms)
+    dlt_replay = replay if dlt_size == size else Replay(dlt_size, latency_ms=args.latency_ms)
+    rec.set("latency_setup", {"latency_ms": args.latency_ms, "requests_per_second": args.rps,
+                              "burst": 1, "parallel_pages": args.parallel_pages, "page_size": 40,
+                              "bound_records_per_s": 40 * args.rps, "dlt": "sequential (json_link)"})
     try:
         for rep in range(args.reps):
             print(f"[bench] latency size={size} rep {rep + 1}/{args.reps}", flush=True)
@@ -165,9 +186,11 @@ def latency(rec: Recorder, args: argparse.Namespace, pg_url: str) -> None:
                 run_ours(rec, f"latency/ours/{size}", replay, pg_url, size, args, rps=args.rps, burst=1,
                          parallel=args.parallel_pages)
             if "dlt" in args.systems:
-                run_dlt(rec, f"latency/dlt_nesting0/{dlt_size}", replay, pg_url, dlt_size, "nesting0")
+                run_dlt(rec, f"latency/dlt_nesting0/{dlt_size}", dlt_replay, pg_url, dlt_size, "nesting0")
     finally:
         replay.stop()
+        if dlt_replay is not replay:
+            dlt_replay.stop()
 
 
 def parse(rec: Recorder, args: argparse.Namespace) -> None:
