@@ -1,4 +1,4 @@
-"""Shared pieces of the benchmark: measured subprocesses (wall time + peak RSS of the process tree),
+"""Shared pieces of the benchmark: measured subprocesses (wall time + peak RSS of the process tree, from /proc),
 services (replay server, moto S3, a dedicated Postgres database), medians, machine facts."""
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_VENV = ROOT / ".venv-bench"
@@ -37,17 +35,35 @@ class Measured:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _tree_rss(proc: psutil.Process) -> int:
-    total = 0
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
     try:
-        procs = [proc, *proc.children(recursive=True)]
-    except psutil.Error:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                out += [int(c) for c in handle.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as handle:
+            return int(handle.read().split()[1]) * _PAGE
+    except (OSError, IndexError, ValueError):
         return 0
-    for p in procs:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _tree_rss(pid: int) -> int:
+    """Summed RSS of a process and all its descendants, from /proc (Linux; no psutil needed)."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        total += _rss(current)
+        stack += _children(current)
     return total
 
 
@@ -59,14 +75,13 @@ def run_measured(argv: list[str], env: dict[str, str] | None = None, timeout: fl
     started = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, cwd=cwd,
                             text=True)
-    ps = psutil.Process(proc.pid)
     peak = 0
     stop = threading.Event()
 
     def poll() -> None:
         nonlocal peak
         while not stop.is_set():
-            peak = max(peak, _tree_rss(ps))
+            peak = max(peak, _tree_rss(proc.pid))
             stop.wait(poll_seconds)
 
     poller = threading.Thread(target=poll, daemon=True)
@@ -101,7 +116,7 @@ def machine() -> dict[str, Any]:
     load = os.getloadavg()
     return {
         "cores": os.cpu_count(),
-        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "cpu": platform.processor() or platform.machine(),
         "python": platform.python_version(),
         "loadavg_at_start": [round(x, 2) for x in load],

@@ -109,7 +109,8 @@ def render(data: dict) -> str:
                  if data["runs"].get(f"throughput/ours/{size}")]
     if ours_runs:
         parts = [f"{size:,}: extract {_fmt(_med(runs, 'extract_seconds'), 1)} s + load "
-                 f"{_fmt(_med(runs, 'load_seconds'), 1)} s" for size, runs in ours_runs]
+                 f"{_fmt(_med(runs, 'load_seconds'), 1)} s" for size, runs in ours_runs
+                 if _med(runs, "extract_seconds") is not None]
         out.append("Ours split (medians): " + "; ".join(parts) + ".\n")
 
     out.append("### 2. Memory: peak RSS of our ingestion, largest size against a tenth of it\n")
@@ -156,7 +157,9 @@ def render(data: dict) -> str:
     out.append("### 4. Re-run of the same logical date (nothing changed)\n")
     out.append("| records | runs | first run s | API calls (first) | re-run s | API calls (re-run) | re-run ÷ first |")
     out.append("|---:|---:|---:|---:|---:|---:|---:|")
-    for key, runs in sorted(data["runs"].items()):
+    for key, runs in sorted(data["runs"].items(), key=lambda kv: (kv[0].rsplit("/", 1)[0],
+                                                                    int(kv[0].rsplit("/", 1)[1]) if
+                                                                    kv[0].rsplit("/", 1)[1].isdigit() else 0)):
         if key.startswith("throughput/rerun/"):
             size = int(key.rsplit("/", 1)[1])
             ratio = _med(runs, "ratio")
