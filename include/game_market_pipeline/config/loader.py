@@ -194,7 +194,9 @@ def load_config(path: Path | str | None = None) -> LoadedConfig:
     """Read and validate the config file. Problems are returned, not raised (see raise_for_problems)."""
     file = Path(path) if path else config_path()
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        # The C loader (when PyYAML has it) parses a 500-endpoint config ~5x faster: this runs at parse time.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        raw = yaml.load(file.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
     except FileNotFoundError:
         return LoadedConfig(
             file, None, (), (ConfigProblem(str(file), None, None, "<file>", "file not found"),)

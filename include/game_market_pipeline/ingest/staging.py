@@ -104,31 +104,34 @@ def ensure_staging_table(cur: Any, raw_schema: str, table: str) -> None:
 
 
 class _RowStream(io.RawIOBase):
-    """A file-like object COPY reads from, fed by a row generator: constant memory."""
+    """A file-like object COPY reads from, fed by a row generator: constant memory.
+
+    psycopg2 reads 8 KiB at a time while one batch of rows is tens of MB of CSV, so the pending
+    bytes live in a bytearray whose consumed prefix is deleted in place (O(1) in CPython): slicing
+    an immutable bytes buffer on every read made the load quadratic (bench/RESULTS.md, hot spot 1).
+    """
 
     def __init__(self, rows: Iterator[list[Any]]):
         self._rows = rows
-        self._buffer = b""
+        self._pending = bytearray()
         self.count = 0
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int = -1) -> bytes:  # type: ignore[override]
-        while size < 0 or len(self._buffer) < size:
+        while size < 0 or len(self._pending) < size:
             try:
                 chunk = next(self._rows)
             except StopIteration:
                 break
             out = io.StringIO()
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerows(chunk)
+            csv.writer(out, lineterminator="\n").writerows(chunk)
             self.count += len(chunk)
-            self._buffer += out.getvalue().encode("utf-8")
-        if size < 0:
-            data, self._buffer = self._buffer, b""
-        else:
-            data, self._buffer = self._buffer[:size], self._buffer[size:]
+            self._pending += out.getvalue().encode("utf-8")
+        n = len(self._pending) if size < 0 else min(size, len(self._pending))
+        data = bytes(self._pending[:n])
+        del self._pending[:n]
         return data
 
 
@@ -140,6 +143,9 @@ class LoadResult:
     inserted: int
     quarantined: int
     quarantine_rate: float
+
+
+LOAD_BATCH_ROWS = 500
 
 
 def _valid_rows(
