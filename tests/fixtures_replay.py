@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from game_market_pipeline.replay.server import ReplayServer
 
-# The same distinctive fake key as tests/conftest.py FAKE_RAWG_KEY: tests assert it never lands in
-# S3, Postgres or logs, and the replay server echoes it in `next` URLs like RAWG does.
-REPLAY_RAWG_KEY = "sekrit-rawg-key-0123456789abcdef"
+# The suite's one distinctive fake key (tests/conftest.py): tests assert it never lands in S3,
+# Postgres or logs, and the replay server echoes it in `next` URLs like RAWG does.
+from tests.conftest import FAKE_RAWG_KEY as REPLAY_RAWG_KEY
 
 
 def start_replay_server(**options: Any) -> ReplayServer:

@@ -4,7 +4,6 @@ idioms, nothing opened at parse time, parse time measured and bounded."""
 from __future__ import annotations
 
 import copy
-import os
 import socket
 import time
 from pathlib import Path
@@ -122,4 +121,3 @@ def test_bad_endpoint_is_an_import_error_but_the_rest_still_load(tmp_path, monke
         len([d for d in ids if d.startswith("ingest__")])
         == len(load_config(DEFAULT_CONFIG_PATH).endpoints) - 1
     )
-    os.environ.pop("GMP_CONFIG_PATH", None)

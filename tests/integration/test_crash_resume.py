@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from game_market_pipeline.ingest.connections import ApiSettings
 from game_market_pipeline.replay.server import ReplayServer
 from tests.conftest import FAKE_RAWG_KEY
 from tests.integration.conftest import DAY
@@ -57,13 +58,8 @@ def test_killed_ingestion_resumes_without_loss_or_duplicates(harness, s3_endpoin
         requests_before = replay.stats()["requests"]
         harness.replay = replay
         endpoint = harness.endpoint("rawg", "games", parallel_pages=1)
-        result, loaded = harness.run(
-            endpoint,
-            settings=type(harness.settings(endpoint))(
-                replay.base_url("rawg"), FAKE_RAWG_KEY, 1000.0, 1000, 10.0
-            ),
-            part_records=PART_RECORDS,
-        )
+        settings = ApiSettings(replay.base_url("rawg"), FAKE_RAWG_KEY, 1000.0, 1000, 10.0)
+        result, loaded = harness.run(endpoint, settings=settings, part_records=PART_RECORDS)
         resumed_calls = replay.stats()["requests"] - requests_before
 
     total_pages = GAMES // 40

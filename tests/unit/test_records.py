@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
+
 from game_market_pipeline.records import pokeapi, pokemontcg, rawg, tcgdex
 from game_market_pipeline.records.registry import known_record_models, record_model
 from game_market_pipeline.replay.corpus import RECORDINGS_DIR, recording_files
-from pydantic import ValidationError
 
 
 def _items(path: Path, selector: str) -> list[dict[str, Any]]:

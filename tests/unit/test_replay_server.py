@@ -12,11 +12,11 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import requests
+
 from game_market_pipeline.records import pokeapi, pokemontcg, rawg, tcgdex
 from game_market_pipeline.replay.corpus import build_corpus, resource_id
 from game_market_pipeline.replay.server import ReplayServer, main
 from game_market_pipeline.replay.synthetic import SyntheticGames, tcgdex_pricing
-
 from tests.fixtures_replay import REPLAY_RAWG_KEY, start_replay_server
 
 KEY = REPLAY_RAWG_KEY

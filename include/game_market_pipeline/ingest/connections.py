@@ -33,17 +33,12 @@ class ApiSettings:
 
 def _get_connection(conn_id: str) -> Any | None:
     from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
 
     try:
         return BaseHook.get_connection(conn_id)
-    except Exception as exc:  # noqa: BLE001 - AirflowNotFoundException's import path moved between versions
-        if (
-            "isn't defined" in str(exc)
-            or "not found" in str(exc).lower()
-            or type(exc).__name__.endswith("NotFound")
-        ):
-            return None
-        raise
+    except AirflowNotFoundException:
+        return None
 
 
 def api_settings(endpoint: ResolvedEndpoint, connection: Any | None = None) -> ApiSettings:

@@ -153,8 +153,9 @@ def _valid_rows(
 ) -> Iterator[list[list]]:
     for part in manifest["parts"]:
         uri = store.loc.uri(part["key"])
+        # Small batches bound what one read holds (rows, their CSV, its bytes); see bench/RESULTS.md.
         for batch in store.iter_part_batches(
-            part["key"], ["_record_key", "_content_hash", "payload", "_valid"]
+            part["key"], ["_record_key", "_content_hash", "payload", "_valid"], batch_size=LOAD_BATCH_ROWS
         ):
             columns = batch.to_pydict()
             yield [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -10,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from game_market_pipeline.ingest.hashing import canonical_json
+from game_market_pipeline.ingest.hashing import canonical_json, hash_canonical
 from game_market_pipeline.records.base import ApiRecord
 
 MAX_DRIFT_FIELDS = 200
@@ -63,7 +62,7 @@ def _error_summary(error: dict[str, Any]) -> str:
 def check_record(raw: Any, model: type[ApiRecord], primary_key: str, stats: ValidationStats) -> CheckedRecord:
     stats.records += 1
     payload_json = canonical_json(raw)
-    digest = hashlib.sha256(payload_json.encode("utf-8")).hexdigest()  # == content_hash(raw), one dumps
+    digest = hash_canonical(payload_json)  # == content_hash(raw) without serialising twice
     key = raw.get(primary_key) if isinstance(raw, dict) else None
     try:
         record = model.model_validate(raw)

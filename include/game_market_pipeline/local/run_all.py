@@ -118,9 +118,7 @@ def run_transform(logical_date: str, env: dict[str, str], log_dir: Path, url: st
     _, code, seconds = dags_test(TRANSFORM_DAG_ID, logical_date, env, log_dir)
     print(f"  {'ok  ' if code == 0 else 'FAIL'} {TRANSFORM_DAG_ID:36} {seconds:6.1f}s")
     print("\n" + gold_counts(url))
-    verdict = gate_verdict(url)
-    if verdict:
-        print("\n" + verdict)
+    print("\n" + gate_verdict(url))
     return [] if code == 0 else [TRANSFORM_DAG_ID]
 
 
@@ -148,12 +146,10 @@ def gold_counts(url: str) -> str:
     return "\n".join(lines) if tables else "no gold tables found"
 
 
-def gate_verdict(url: str) -> str | None:
-    try:
-        from game_market_pipeline.promotion.report import latest_verdict  # type: ignore[import-not-found]
-    except ImportError:
-        return None
+def gate_verdict(url: str) -> str:
     import psycopg2
+
+    from game_market_pipeline.promotion.report import latest_verdict
 
     conn = psycopg2.connect(url)
     try:
