@@ -59,6 +59,7 @@ def copy_bound(pg_url: str, records: int, schema: str) -> dict:
     import psycopg2
 
     from game_market_pipeline.ingest.hashing import canonical_json
+    from game_market_pipeline.ingest.staging import ensure_staging_table, prefer_lz4_toast
     from game_market_pipeline.replay.synthetic import SyntheticGames
 
     games = SyntheticGames(records)
@@ -73,13 +74,13 @@ def copy_bound(pg_url: str, records: int, schema: str) -> dict:
         conn = psycopg2.connect(pg_url)
         with conn, conn.cursor() as cur:
             cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE; CREATE SCHEMA "{schema}"')
-            cur.execute(f'''CREATE TABLE "{schema}".games (
-                _record_key text NOT NULL, _content_hash text NOT NULL, payload jsonb NOT NULL,
-                _ingested_at timestamptz NOT NULL, _run_id text NOT NULL, _source_uri text NOT NULL,
-                UNIQUE (_record_key, _content_hash))''')
+            # The same table as the package's staging (indexes, TOAST compression): the database's bound for it.
+            ensure_staging_table(cur, schema, "games")
         started = time.perf_counter()
         with conn, conn.cursor() as cur, open(path, "rb") as handle:
-            cur.copy_expert(f'COPY "{schema}".games FROM STDIN WITH (FORMAT csv)', handle, size=1 << 20)
+            prefer_lz4_toast(cur)
+            cur.copy_expert(f'COPY "{schema}".games (_record_key, _content_hash, payload, _ingested_at, _run_id, '
+                            '_source_uri) FROM STDIN WITH (FORMAT csv)', handle, size=1 << 20)
         seconds = time.perf_counter() - started
         with conn.cursor() as cur:
             cur.execute(f'SELECT count(*) FROM "{schema}".games')

@@ -1,7 +1,10 @@
 """The Airflow Assets that connect the parts (see docs/CONTRACTS.md, "Airflow Assets").
 
-Ingestion DAGs emit `staging_asset(endpoint)` when their load task has written the staging table;
-the transform DAG is scheduled on them; the promotion emits `production_asset()`.
+Each ingestion DAG's load task emits two Assets once it has written its staging table:
+`staging_asset(endpoint)`, the table itself (lineage: which DAG writes which table), and
+`source_asset(endpoint.source)`, "a raw table of this source changed". The transform DAG is
+scheduled on the source Assets only (one per source, so its schedule does not grow with the
+endpoint count); the promotion emits `production_asset()`.
 One helper on both sides keeps the URIs from drifting apart.
 """
 
@@ -28,12 +31,30 @@ def staging_asset_uri(table_name: str) -> str:
     return f"{WAREHOUSE_URI}/{RAW_SCHEMA}/{table_name}"
 
 
+def source_asset_uri(source: str) -> str:
+    # Staging tables are `<source>__<endpoint>` with identifiers starting with a letter, so a name
+    # starting with "_" never collides with a real table (the same convention as analytics/_build).
+    return f"{WAREHOUSE_URI}/{RAW_SCHEMA}/_{source}"
+
+
 def staging_asset(endpoint: _HasTableName | str) -> Asset:
     """`Asset("postgres://warehouse:5432/warehouse/raw/<source>__<endpoint>")` for a ResolvedEndpoint (or its table name)."""
     from airflow.sdk import Asset
 
     table_name = endpoint if isinstance(endpoint, str) else endpoint.table_name
     return Asset(staging_asset_uri(table_name))
+
+
+def source_asset(source: str) -> Asset:
+    """`Asset("postgres://warehouse:5432/warehouse/raw/_<source>")`: some staging table of `source` was loaded.
+
+    Emitted by every load task of the source next to its table's `staging_asset`; the transform
+    DAG is scheduled on these (see transform.cosmos_config.transform_schedule for why not on the
+    per-table Assets).
+    """
+    from airflow.sdk import Asset
+
+    return Asset(source_asset_uri(source))
 
 
 def production_asset() -> Asset:

@@ -72,9 +72,12 @@ def test_one_dag_per_configured_endpoint_with_conventions():
         for task in (extract, load):
             assert task.retries >= 2 and task.retry_exponential_backoff
         assert extract.pool == f"api_{endpoint.source}"
+        # The table's own Asset (lineage) and its source's Asset (what schedules the transform DAG).
         assert [o.uri for o in load.outlets] == [
-            f"postgres://warehouse:5432/warehouse/raw/{endpoint.table_name}"
+            f"postgres://warehouse:5432/warehouse/raw/{endpoint.table_name}",
+            f"postgres://warehouse:5432/warehouse/raw/_{endpoint.source}",
         ]
+        assert extract.outlets == []
         assert load.upstream_task_ids == {"extract_to_bronze"}
 
 
@@ -98,6 +101,76 @@ def test_task_process_builds_only_its_own_dag(monkeypatch):
     assert register_endpoint_dags(namespace) == ["ingest__rawg__games"]
     print(f"\nsingle-DAG build: {time.perf_counter() - started:.3f}s")
     assert list(namespace) == ["ingest__rawg__games"]
+
+
+@pytest.fixture
+def task_process_config(tmp_path, monkeypatch):
+    """A task process of ingest__rawg__games (parsing context set) on a config written by the test."""
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "ingest__rawg__games")
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_TASK_ID", "load_to_staging")
+    path = tmp_path / "endpoints.yaml"
+    monkeypatch.setenv("GMP_CONFIG_PATH", str(path))
+    load_config_cached.cache_clear()
+
+    def write(raw: dict) -> None:
+        path.write_text(yaml.safe_dump(raw))
+
+    yield write
+    load_config_cached.cache_clear()
+
+
+def test_task_process_validates_only_its_own_endpoint(task_process_config, monkeypatch):
+    """Many endpoints, one of them broken: the task process of another validates one endpoint and builds."""
+    from game_market_pipeline.config import loader
+    from game_market_pipeline.factory.register import register_endpoint_dags
+
+    raw = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    rawg = raw["sources"][0]
+    rawg["endpoints"] += [
+        {"name": f"gen_{i:03d}", "path": f"/gen{i}", "record_model": "rawg.Game"} for i in range(200)]
+    rawg["endpoints"][1]["paginator"] = {"kind": "cursorz"}  # genres: not this process's business
+    task_process_config(raw)
+    validated: list[str] = []
+    real = loader.EndpointConfig
+
+    class CountingEndpointConfig:
+        @staticmethod
+        def model_validate(obj):
+            validated.append(obj.get("name"))
+            return real.model_validate(obj)
+
+    monkeypatch.setattr(loader, "EndpointConfig", CountingEndpointConfig)
+    namespace: dict = {}
+    assert register_endpoint_dags(namespace) == ["ingest__rawg__games"]
+    assert validated == ["games"]
+    load = namespace["ingest__rawg__games"].get_task("load_to_staging")
+    assert [o.uri for o in load.outlets] == ["postgres://warehouse:5432/warehouse/raw/rawg__games",
+                                             "postgres://warehouse:5432/warehouse/raw/_rawg"]
+
+
+def test_task_process_of_a_broken_endpoint_fails_naming_the_problem(task_process_config):
+    """dags/config_problems.py is not parsed in a task process: the DAG file itself says what is wrong."""
+    from game_market_pipeline.exceptions import ConfigError
+    from game_market_pipeline.factory.register import register_endpoint_dags
+
+    raw = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    raw["sources"][0]["endpoints"][0]["paginator"] = {"kind": "cursorz"}
+    task_process_config(raw)
+    with pytest.raises(ConfigError) as raised:
+        register_endpoint_dags({})
+    message = str(raised.value)
+    assert "source 'rawg', endpoint 'games', field 'paginator'" in message and "cursorz" in message
+    assert "1 problem(s)" in message
+
+
+def test_task_process_of_a_dag_the_config_lacks_builds_nothing(task_process_config, monkeypatch):
+    from game_market_pipeline.factory.register import register_endpoint_dags
+
+    raw = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    raw["sources"][1]["endpoints"][0]["paginator"] = {"kind": "cursorz"}  # another endpoint's problem
+    task_process_config(raw)
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "ingest__rawg__removed")
+    assert register_endpoint_dags({}) == []  # as before: the full parse, nothing matches, nothing raised
 
 
 def test_bad_endpoint_is_an_import_error_but_the_rest_still_load(tmp_path, monkeypatch):

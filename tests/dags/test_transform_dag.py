@@ -3,7 +3,8 @@
 - parsing renders from the committed manifest: no dbt, no subprocess, no connection, bounded time;
 - the rendered tasks are exactly what the AFTER_EACH rules make of the manifest's models and tests;
 - test tasks are never retried; detached (multi-parent) tests run after all their parents;
-- scheduled on the OR of every staging Asset; the password reaches dbt only as an env variable;
+- scheduled on the OR of the per-source staging Assets (`raw/_<source>`, which every load task emits),
+  never on one Asset per endpoint; the password reaches dbt only as an env variable;
 - `build_transform_dag` returns the dbt task group so the gate/promotion tasks can follow it.
 """
 
@@ -20,7 +21,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from game_market_pipeline.config.loader import load_config, load_config_cached
+from game_market_pipeline.config.loader import (
+    DEFAULT_CONFIG_PATH,
+    load_config,
+    load_config_cached,
+    parse_config,
+)
 from game_market_pipeline.transform import cosmos_config
 from game_market_pipeline.transform.manifest import MANIFEST_PATH
 
@@ -150,16 +156,59 @@ def test_model_dependencies_follow_the_refs(parsed, manifest):
     assert "dbt.tcg_price_variants.test" in fact.upstream_task_ids
 
 
-def test_scheduled_on_any_staging_asset(parsed):
+def test_scheduled_on_any_source_asset(parsed):
     dag, _, _, _ = parsed
     from airflow.sdk.definitions.asset import AssetAny
 
     condition = dag.timetable.asset_condition
     assert isinstance(condition, AssetAny)
-    assert {a.uri for a in condition.objects} == {
-        f"postgres://warehouse:5432/warehouse/raw/{e.table_name}" for e in load_config().endpoints}
+    sources = {e.source for e in load_config().endpoints}
+    assert len(sources) == 4
+    assert [a.uri for a in condition.objects] == [
+        f"postgres://warehouse:5432/warehouse/raw/_{s}" for s in ("rawg", "tcgdex", "pokemontcg", "pokeapi")]
     assert dag.max_active_runs == 1 and dag.catchup is False
-    assert {"transform", "dbt"} <= set(dag.tags) and dag.doc_md
+    assert {"transform", "dbt"} <= set(dag.tags) and dag.doc_md and "raw/_<source>" in dag.doc_md
+
+
+def test_every_schedule_asset_is_emitted_by_the_load_tasks_of_its_source():
+    """The two sides of the contract: what the transform waits for is what ingestion emits."""
+    from game_market_pipeline.factory.build import build_dags
+
+    loaded = load_config()
+    emitted: dict[str, set[str]] = {}
+    for dag in build_dags(loaded).values():
+        source = next(t.removeprefix("source:") for t in dag.tags if t.startswith("source:"))
+        emitted.setdefault(source, set()).update(o.uri for o in dag.get_task("load_to_staging").outlets)
+    for asset in cosmos_config.schedule_assets(loaded):
+        source = asset.uri.rsplit("/_", 1)[1]
+        assert asset.uri in emitted[source]
+    assert {a.uri.rsplit("/_", 1)[1] for a in cosmos_config.schedule_assets(loaded)} == set(emitted)
+
+
+def test_schedule_does_not_grow_with_the_endpoint_count(tmp_path):
+    """500 endpoints more: still one Asset per source. (One per endpoint made every `>>` Cosmos draws hash
+    hundreds of Assets through DAG.__hash__: ~225k Asset hashes, seconds of every DagBag fill.)"""
+    raw = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    raw["sources"][0]["endpoints"] += [
+        {"name": f"gen_{i:03d}", "path": f"/gen{i}", "record_model": "rawg.Game"} for i in range(500)]
+    loaded = parse_config(raw, tmp_path / "endpoints.yaml")
+    assert loaded.problems == () and len(loaded.endpoints) >= 500
+    condition = cosmos_config.transform_schedule(loaded)
+    assert len(condition.objects) == 4
+    assert all(a.uri.startswith("postgres://warehouse:5432/warehouse/raw/_") for a in condition.objects)
+
+
+def test_source_asset_uri_is_already_canonical_for_the_postgres_provider():
+    """The provider's normalizer (postgres://host:port/database/schema/table) must leave it as written."""
+    from airflow.sdk import Asset
+
+    from game_market_pipeline.assets import source_asset, source_asset_uri
+
+    uri = source_asset_uri("rawg")
+    assert uri == "postgres://warehouse:5432/warehouse/raw/_rawg"
+    assert Asset(uri).uri == uri == source_asset("rawg").uri
+    # A staging table is `<source>__<endpoint>` with identifiers starting with a letter: no clash.
+    assert not any(e.table_name.startswith("_") for e in load_config().endpoints)
 
 
 def test_execution_runs_the_venvs_dbt_locally_without_packages(parsed):

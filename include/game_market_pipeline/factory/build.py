@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import DAG
 
-from game_market_pipeline.assets import staging_asset
+from game_market_pipeline.assets import source_asset, staging_asset
 from game_market_pipeline.config.loader import LoadedConfig
 from game_market_pipeline.config.models import DagDefaults, ResolvedEndpoint
 from game_market_pipeline.operators import ExtractToBronzeOperator, LoadToStagingOperator
@@ -36,6 +36,7 @@ def _doc_md(endpoint: ResolvedEndpoint) -> str:
 - **model**: `{endpoint.record_model}`; quarantine threshold {endpoint.quarantine_threshold:.0%}
 - **rate limit**: {endpoint.rate_limit.requests_per_second}/s (burst {endpoint.rate_limit.burst}); pool `{endpoint.pool}`{fan_out}{incremental}
 - **lands in**: S3 `bronze/source={endpoint.source}/endpoint={endpoint.name}/ingest_date=<date>/`, then `raw.{endpoint.table_name}`
+- **emits**: Assets `raw/{endpoint.table_name}` and `raw/_{endpoint.source}` (which schedules the transform)
 
 Generated from `include/config/endpoints.yaml` — edit that file, not this DAG.
 """
@@ -76,7 +77,8 @@ def build_endpoint_dag(
             endpoint=endpoint.name,
             extract_task_id=extract.task_id,
             config_path=config_path,
-            outlets=[staging_asset(endpoint)],
+            # The table's own Asset (lineage) and its source's Asset, which schedules the transform DAG.
+            outlets=[staging_asset(endpoint), source_asset(endpoint.source)],
             doc_md=f"S3 landing -> raw.{endpoint.table_name} (COPY, one transaction, unchanged records skipped).",
         )
         extract >> load

@@ -7,14 +7,26 @@ from typing import Any
 from game_market_pipeline.config.loader import load_config_cached
 from game_market_pipeline.factory.build import build_dags
 
+INGEST_DAG_PREFIX = "ingest__"
+
 
 def register_endpoint_dags(namespace: dict[str, Any]) -> list[str]:
+    """Build the endpoint DAGs into `namespace`; return their ids.
+
+    A task process parses the file only to run one task of one DAG (the parsing context names it):
+    then only that endpoint is validated and built. dags/config_problems.py is not parsed there,
+    so a problem in that endpoint is raised here (ConfigError naming file, endpoint and field) and
+    shows as the import error in the task's log, not as a bare "DAG not found".
+    """
     from airflow.sdk import get_parsing_context
 
-    # A task process parses the file only to run one task: build only that DAG.
     wanted = get_parsing_context().dag_id
-    dags = build_dags(
-        load_config_cached(), only_dag_id=wanted if wanted and wanted.startswith("ingest__") else None
-    )
+    if wanted and wanted.startswith(INGEST_DAG_PREFIX):
+        loaded = load_config_cached(only_dag_id=wanted)
+        if loaded.only_dag_id:  # narrowed to this endpoint: every problem left is this DAG's
+            loaded.raise_for_problems()
+        dags = build_dags(loaded, only_dag_id=wanted)
+    else:
+        dags = build_dags(load_config_cached())
     namespace.update(dags)
     return list(dags)

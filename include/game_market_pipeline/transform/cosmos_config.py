@@ -1,4 +1,4 @@
-"""Build the transform DAG: the dbt project rendered by Cosmos, scheduled on the staging Assets.
+"""Build the transform DAG: the dbt project rendered by Cosmos, scheduled on the per-source staging Assets.
 
 One small config object per question Cosmos asks (what to render, which project, how to connect,
 how to run), each built by a function here so tests and the gate/promotion code can reuse them.
@@ -18,10 +18,16 @@ how to run), each built by a function here so tests and the gate/promotion code 
   tasks on 2 cores: 210 s, against 573 s with one `dbt` subprocess per task, which paid Python
   start-up and dbt imports every time). `dbt_executable_path` stays set for the CLI fallback.
 
-Schedule: the OR of every staging Asset (`a1 | a2 | ...`): any endpoint's fresh data triggers a
-build. AND would hold a daily endpoint's data back until the weekly endpoints have all landed too
-(up to a week); with `max_active_runs=1` Airflow folds the updates that arrive during a build into
-the next run, so a burst of ingestion runs costs one or two builds, not one per endpoint.
+Schedule: the OR of the per-source Assets (`raw/_rawg | raw/_tcgdex | ...`, assets.source_asset),
+which every load task of the source emits next to its own table's Asset: any endpoint's fresh data
+triggers a build. AND would hold a daily endpoint's data back until the weekly endpoints have all
+landed too (up to a week); with `max_active_runs=1` Airflow folds the updates that arrive during a
+build into the next run, so a burst of ingestion runs costs one or two builds, not one per endpoint.
+Not the OR of the per-table Assets: that expression grows with the endpoint count, and Airflow
+hashes the DAG's schedule on every `>>` Cosmos draws (DAG.__hash__ -> Asset.__hash__, which is
+attrs.asdict + json.dumps): 500 endpoints x ~143 dbt tasks cost ~225k Asset hashes, 5-9 s of every
+DagBag fill. One Asset per source keeps the expression small whatever the endpoint count, with the
+same trigger semantics; the per-table Assets stay as outlets for lineage.
 
 `build_transform_dag()` returns the DAG *and* the dbt task group, so the write-audit-publish code
 can put `prepare >> dbt_group >> checks >> gate >> promote` around it (promotion.tasks).
@@ -147,15 +153,24 @@ def execution_config() -> Any:
     )
 
 
-def staging_assets(loaded: LoadedConfig) -> list[Any]:
-    from game_market_pipeline.assets import staging_asset
+def schedule_sources(loaded: LoadedConfig) -> list[str]:
+    """The sources with at least one valid endpoint, in config order: the transform DAG's triggers."""
+    return list(dict.fromkeys(endpoint.source for endpoint in loaded.endpoints))
 
-    return [staging_asset(endpoint) for endpoint in loaded.endpoints]
+
+def schedule_assets(loaded: LoadedConfig) -> list[Any]:
+    from game_market_pipeline.assets import source_asset
+
+    return [source_asset(source) for source in schedule_sources(loaded)]
 
 
 def transform_schedule(loaded: LoadedConfig) -> Any:
-    """Any staging update triggers a build: the OR (`|`) of every staging Asset."""
-    assets = staging_assets(loaded)
+    """Any staging update triggers a build: the OR (`|`) of the per-source Assets.
+
+    One Asset per source, never one per endpoint: the size of this expression is paid on every
+    DAG hash while the DAG is built (see the module docstring).
+    """
+    assets = schedule_assets(loaded)
     if not assets:
         return None
     return reduce(operator.or_, assets)
@@ -164,7 +179,8 @@ def transform_schedule(loaded: LoadedConfig) -> Any:
 def _doc_md(schema: str) -> str:
     return f"""### Transform: raw staging -> silver -> gold (dbt, rendered by Cosmos)
 
-- **trigger**: any staging Asset `postgres://warehouse:5432/warehouse/raw/<source>__<endpoint>` (OR of all)
+- **trigger**: any source Asset `postgres://warehouse:5432/warehouse/raw/_<source>` (OR of all; every load task
+  of the source emits it next to its table's Asset `raw/<source>__<endpoint>`)
 - **builds into**: schema `{schema}` (one build = one schema; the write-audit-publish tasks promote it)
 - **layers**: `stg_*` typed latest versions, `int_*` conformed, `dim_*`/`fact_*`/`bridge_*` star
   schemas, `mart_*` analytics (see the README, Warehouse)
@@ -189,7 +205,7 @@ def build_transform_dag(
     """The transform DAG and its dbt task group (group id `dbt`). Pure: opens nothing, runs no dbt.
 
     `operator_args` are merged into Cosmos' operator_args (e.g. the quality code's run-results
-    `callback`); `schedule` defaults to the OR of the staging Assets.
+    `callback`); `schedule` defaults to the OR of the per-source staging Assets (transform_schedule).
     """
     from airflow.sdk import DAG
     from cosmos import DbtTaskGroup
