@@ -51,11 +51,20 @@ def test_gold_tables_are_populated(warehouse):
         assert count > 0, f"{model} is empty"
 
 
-def test_incremental_models_are_merge_on_a_unique_key():
+def test_incremental_models_are_merge_on_a_unique_key_or_replace_whole_games():
     manifest = json.loads(MANIFEST_PATH.read_text())
     incremental = {node["name"]: node["config"] for node in manifest["nodes"].values()
                    if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"}
+    bridges = {f"bridge_game_{kind}" for kind in ("platform", "store", "genre", "tag", "developer", "publisher")}
+    dims = {f"dim_{kind}" for kind in ("platform", "store", "genre", "tag", "developer", "publisher")}
     assert {"stg_rawg__games", "stg_tcgdex__cards", "stg_pokemontcg__cards", "fact_games",
-            "fact_tcg_card_prices"} <= set(incremental)
+            "fact_tcg_card_prices"} | bridges | dims <= set(incremental)
     for name, config in incremental.items():
-        assert config["incremental_strategy"] == "merge" and config["unique_key"], name
+        if name in bridges:
+            # a changed game's rows are deleted first (all of them: one that lost every element has
+            # no row to key a delete+insert on), then its current rows appended; the grain is a unique index
+            assert config["incremental_strategy"] == "append", name
+            assert [h["sql"] for h in config["pre-hook"]] == ["{{ delete_changed_games(ref('stg_rawg__games')) }}"]
+            assert any(index["unique"] and index["columns"][0] == "game_id" for index in config["indexes"]), name
+        else:
+            assert config["incremental_strategy"] == "merge" and config["unique_key"], name

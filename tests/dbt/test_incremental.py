@@ -2,9 +2,11 @@
 
 A scratch database gets the recorded payloads (day 1), then two days of CONSTRUCTED new versions
 (later `_ingested_at`, the way the ingestion appends changed records):
-- day 2: GTA V re-rated and gone from Xbox 360, a brand-new game with a full-width name, Action
+- day 2: GTA V re-rated, gone from Xbox 360 and without Rockstar North (a developer only it named:
+  gone from dim_developer), a brand-new game with a full-width name and a tag no list holds, Action
   renamed with stray spaces, new TCGdex and pokemontcg.io prices for swsh4-25 (2026-01-06);
-- day 3: God of War re-genred and without stores (an empty array), TCGdex prices for 2026-01-07.
+- day 3: God of War re-genred and without stores (an empty array), the new game's tag now in the
+  /tags list (a listed row arriving after the game-only one), TCGdex prices for 2026-01-07.
 
 Three builds of the same raw data:
 - `inc_daily`: built after day 1, day 2 and day 3 (incremental each time; day 3 runs the tests too);
@@ -42,6 +44,8 @@ pytestmark = pytest.mark.integration
 MODELS_ONLY = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
 DAY_2 = datetime(2026, 1, 2, 6, 0, tzinfo=UTC)
 DAY_3 = datetime(2026, 1, 3, 6, 0, tzinfo=UTC)
+ROCKSTAR_NORTH = 3524  # named only by GTA V's detail (rawg/game_detail__1.json), not in /developers page 1
+NEW_TAG = 990100  # CONSTRUCTED
 
 
 def _game(name: str, game_id: int) -> dict:
@@ -56,9 +60,12 @@ def day_two() -> dict[str, list[Capture]]:
     gta = _game("GTA V", 3498)
     gta.update(rating=4.48, ratings_count=6900, updated="2026-01-02T05:00:00")
     gta["platforms"] = [p for p in gta["platforms"] if p["platform"]["id"] != 14]
+    gta["developers"] = [d for d in gta["developers"] if d["id"] != ROCKSTAR_NORTH]
     new_game = _game("God of War", 58175)
     new_game.update(id=990001, slug="brand-new-game", name="Ｂｒａｎｄ　Ｎｅｗ\u00a0 Game ", esrb_rating=None,
                     metacritic=None, updated="2026-01-02T04:00:00")
+    new_game["tags"] = [*new_game["tags"], {"id": NEW_TAG, "name": " Constructed  Tag", "slug": "constructed-tag",
+                                            "language": "eng", "games_count": 1}]
     action = next(g for g in records_of(read_sample("rawg", "genres__3.json")) if g["id"] == 4)
     action = {**action, "name": "\u00a0Action  ", "games_count": 180000}
     pokemontcg_charizard = copy.deepcopy(records_of(read_sample("pokemontcg", "card_object_DOCEXAMPLE__1.json"))[0])
@@ -78,8 +85,11 @@ def day_three() -> dict[str, list[Capture]]:
     god_of_war = _game("God of War", 58175)
     god_of_war.update(updated="2026-01-03T04:00:00", stores=[],
                       genres=[{"id": 3, "name": "Adventure", "slug": "adventure"}])
+    listed_tag = {"id": NEW_TAG, "name": "Constructed Tag", "slug": "constructed-tag", "language": "eng",
+                  "games_count": 5, "image_background": None}
     return {
         "rawg__games": [Capture("CONSTRUCTED day 3 games", [god_of_war])],
+        "rawg__tags": [Capture("CONSTRUCTED day 3 tags", [listed_tag])],
         "tcgdex__cards": [Capture("CONSTRUCTED day 3 tcgdex prices", [constructed_charizard(2)])],
     }
 
@@ -132,7 +142,7 @@ def incremental_builds(scratch_pg_url, dbt_work_dir):
     assert load(url, day_two(), DAY_2) == 5
     runs["daily_day2"] = run_dbt(MODELS_ONLY, pg_url=url, schema="inc_daily", work_dir=dbt_work_dir)
     history["day2"] = charizard_price_days(url, "inc_daily")
-    assert load(url, day_three(), DAY_3) == 2
+    assert load(url, day_three(), DAY_3) == 3
     runs["daily_day3"], runs["behind"], runs["full"] = run_together(
         partial(run_dbt, ["build"], pg_url=url, schema="inc_daily", work_dir=dbt_work_dir),
         partial(run_dbt, MODELS_ONLY, pg_url=url, schema="inc_behind", work_dir=dbt_work_dir),
@@ -201,3 +211,37 @@ def test_changed_records_replace_their_bridges(incremental_builds):
         ]
         cur.execute("select genre_name, games_count from inc_daily.dim_genre where genre_id = 4")
         assert cur.fetchone() == ("Action", 180000)
+
+
+def test_dims_follow_the_games_and_the_lists(incremental_builds):
+    url, _, _ = incremental_builds
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        for schema in ("inc_daily", "inc_behind", "inc_full"):
+            cur.execute(f"select count(*) from {schema}.dim_developer where developer_id = %s", (ROCKSTAR_NORTH,))
+            assert cur.fetchone()[0] == 0, schema  # no game names it any more, no list holds it
+            cur.execute(f"select tag_name, games_count, is_listed from {schema}.dim_tag where tag_id = %s",
+                        (NEW_TAG,))
+            assert cur.fetchone() == ("Constructed Tag", 5, True), schema
+        cur.execute("select count(*) from inc_daily.bridge_game_tag where tag_id = %s", (NEW_TAG,))
+        assert cur.fetchone()[0] == 1
+
+
+def test_game_tables_keep_their_watermark_on_the_table(incremental_builds):
+    """Bridges and dims have no _ingested_at column: the watermark is recorded on the table itself."""
+    url, runs, _ = incremental_builds
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("select c.relname, obj_description(c.oid, 'pg_class') from pg_class c "
+                    "join pg_namespace n on n.oid = c.relnamespace "
+                    "where n.nspname = 'inc_daily' and c.relname ~ '^(bridge_game|dim_(tag|genre|platform|store|"
+                    "developer|publisher)$)'")
+        comments = dict(cur.fetchall())
+    assert len(comments) == 12
+    for table, comment in comments.items():
+        # day 3's build: the watermark is day 3's load, and it changed what came after day 2's
+        assert comment == "gmp:watermark=2026-01-03T06:00:00.000000+00 gmp:since=2026-01-02T06:00:00.000000+00", table
+    target = runs["daily_day3"].target_path
+    compiled = target.joinpath("compiled", "game_market", "models", "marts", "games", "bridge_game_tag.sql").read_text()
+    assert "obj_description(to_regclass('\"inc_daily\".\"bridge_game_tag\"')" in compiled
+    tests = target.joinpath("run", "game_market", "models", "marts", "games", "_games__models.yml")
+    unique = next(tests.glob("unique_bridge_game_tag_game_tag_key*.sql")).read_text()
+    assert "where game_id in (select game_id from" in unique  # day 3's tests: the changed games only

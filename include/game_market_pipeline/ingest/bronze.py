@@ -14,7 +14,6 @@ ever overwritten: a part left without its checkpoint by a crash is ignored and a
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
 import tempfile
@@ -144,52 +143,6 @@ class BronzeStore:
     def _put(self, key: str, body: bytes, content_type: str) -> None:
         self.client.put_object(Bucket=self.loc.bucket, Key=key, Body=body, ContentType=content_type)
 
-    def write_part(
-        self, number: int, records: list[CheckedRecord], pages: list[int], checkpoint: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Land one part (Parquet, then quarantine, then its checkpoint last) and return the checkpoint."""
-        table = pa.table(
-            {
-                "_record_key": [r.key for r in records],
-                "_content_hash": [r.content_hash for r in records],
-                "payload": [r.payload_json for r in records],
-                "_valid": [r.valid for r in records],
-                "_errors": [None if r.valid else json.dumps(r.errors) for r in records],
-                "_page": [p for p in pages],
-            },
-            schema=BRONZE_SCHEMA,
-        )
-        buffer = io.BytesIO()
-        pq.write_table(table, buffer, compression="zstd")
-        data = buffer.getvalue()
-        self._put(self.loc.part_key(number), data, "application/vnd.apache.parquet")
-        invalid = [i for i, r in enumerate(records) if not r.valid]
-        quarantine_key = None
-        if invalid:
-            buffer = io.BytesIO()
-            pq.write_table(table.take(invalid), buffer, compression="zstd")
-            quarantine_key = self.loc.quarantine_key(number)
-            self._put(quarantine_key, buffer.getvalue(), "application/vnd.apache.parquet")
-        # Digest over the ordered record hashes: the part's content, independent of Parquet encoding.
-        records_digest = hashlib.sha256("".join(r.content_hash for r in records).encode()).hexdigest()
-        checkpoint = {
-            **checkpoint,
-            "part": number,
-            "key": self.loc.part_key(number),
-            "quarantine_key": quarantine_key,
-            "records": len(records),
-            "valid": len(records) - len(invalid),
-            "invalid": len(invalid),
-            "file_sha256": hashlib.sha256(data).hexdigest(),
-            "records_sha256": records_digest,
-        }
-        self._put(
-            self.loc.checkpoint_key(number),
-            json.dumps(checkpoint, sort_keys=True).encode(),
-            "application/json",
-        )
-        return checkpoint
-
     def write_manifest(self, manifest: dict[str, Any]) -> str:
         self._put(
             self.loc.manifest_key, json.dumps(manifest, sort_keys=True, indent=1).encode(), "application/json"
@@ -203,10 +156,117 @@ class BronzeStore:
     ) -> Iterator[pa.RecordBatch]:
         """Stream a part's rows in batches (spooled to a temp file, never whole in memory)."""
         with tempfile.TemporaryFile() as spool:
-            self.client.download_fileobj(self.loc.bucket, key, spool)
+            # A plain streamed GET: download_fileobj's parallel ranged GETs buffer up to 80 MB.
+            body = self.client.get_object(Bucket=self.loc.bucket, Key=key)["Body"]
+            while chunk := body.read(1 << 20):
+                spool.write(chunk)
             spool.seek(0)
             parquet = pq.ParquetFile(spool)
             yield from parquet.iter_batches(batch_size=batch_size, columns=columns)
+
+
+# Rows per Parquet row group: what the extract holds in Python at once, and the load's read batch.
+ROW_GROUP_RECORDS = 500
+
+
+def _arrow_table(records: list[CheckedRecord], pages: list[int]) -> pa.Table:
+    return pa.table(
+        {
+            "_record_key": [r.key for r in records],
+            "_content_hash": [r.content_hash for r in records],
+            "payload": [r.payload for r in records],  # UTF-8 bytes, checked by Arrow
+            "_valid": [r.valid for r in records],
+            "_errors": [None if r.valid else json.dumps(r.errors) for r in records],
+            "_page": pages,
+        },
+        schema=BRONZE_SCHEMA,
+    )
+
+
+class PartWriter:
+    """One part, written as its records are validated: each row group goes to a local zstd Parquet
+    spool file, so memory holds a row group, not the part. `upload` then lands the part, its
+    quarantine (the invalid records, if any) and, last, its checkpoint.
+    """
+
+    def __init__(self, store: BronzeStore, number: int):
+        self.store = store
+        self.number = number
+        self.records = 0
+        self.invalid = 0
+        self.first_page: int | None = None
+        self.last_page: int | None = None
+        self._records_digest = hashlib.sha256()  # over the ordered record hashes (Parquet-independent)
+        self._spool = tempfile.TemporaryFile()
+        self._writer = pq.ParquetWriter(self._spool, BRONZE_SCHEMA, compression="zstd")
+        self._quarantine_spool: Any = None
+        self._quarantine_writer: pq.ParquetWriter | None = None
+
+    def add(self, records: list[CheckedRecord], pages: list[int]) -> None:
+        if not records:
+            return
+        table = _arrow_table(records, pages)
+        self._writer.write_table(table, row_group_size=len(records))
+        invalid = [i for i, r in enumerate(records) if not r.valid]
+        if invalid:
+            if self._quarantine_writer is None:
+                self._quarantine_spool = tempfile.TemporaryFile()
+                self._quarantine_writer = pq.ParquetWriter(
+                    self._quarantine_spool, BRONZE_SCHEMA, compression="zstd"
+                )
+            self._quarantine_writer.write_table(table.take(invalid))
+        for record in records:
+            self._records_digest.update(record.content_hash.encode())
+        self.records += len(records)
+        self.invalid += len(invalid)
+        self.first_page = min(pages) if self.first_page is None else min(self.first_page, *pages)
+        self.last_page = max(pages) if self.last_page is None else max(self.last_page, *pages)
+
+    def upload(self, checkpoint: dict[str, Any]) -> dict[str, Any]:
+        """Land the part (Parquet, then quarantine, then its checkpoint last) and return the checkpoint."""
+        loc = self.store.loc
+        try:
+            self._writer.close()
+            file_sha256 = self._put_spool(loc.part_key(self.number), self._spool)
+            quarantine_key = None
+            if self._quarantine_writer is not None:
+                self._quarantine_writer.close()
+                quarantine_key = loc.quarantine_key(self.number)
+                self._put_spool(quarantine_key, self._quarantine_spool)
+        finally:
+            self._spool.close()
+            if self._quarantine_spool is not None:
+                self._quarantine_spool.close()
+        checkpoint = {
+            **checkpoint,
+            "first_page": self.first_page,
+            "last_page": self.last_page,
+            "part": self.number,
+            "key": loc.part_key(self.number),
+            "quarantine_key": quarantine_key,
+            "records": self.records,
+            "valid": self.records - self.invalid,
+            "invalid": self.invalid,
+            "file_sha256": file_sha256,
+            "records_sha256": self._records_digest.hexdigest(),
+        }
+        self.store._put(
+            loc.checkpoint_key(self.number),
+            json.dumps(checkpoint, sort_keys=True).encode(),
+            "application/json",
+        )
+        return checkpoint
+
+    def _put_spool(self, key: str, spool: Any) -> str:
+        spool.seek(0)
+        digest = hashlib.sha256()
+        while chunk := spool.read(1 << 20):
+            digest.update(chunk)
+        spool.seek(0)
+        self.store.client.put_object(
+            Bucket=self.store.loc.bucket, Key=key, Body=spool, ContentType="application/vnd.apache.parquet"
+        )
+        return digest.hexdigest()
 
 
 def location_from_uri(manifest_uri: str) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from game_market_pipeline.config.models import ResolvedEndpoint
-from game_market_pipeline.ingest.bronze import SCHEMA_VERSION, BronzeStore
+from game_market_pipeline.ingest.bronze import ROW_GROUP_RECORDS, SCHEMA_VERSION, BronzeStore, PartWriter
 from game_market_pipeline.ingest.fetch import iter_records_pages
 from game_market_pipeline.ingest.http_client import ApiClient
 from game_market_pipeline.ingest.paginators import PageRequest
@@ -106,42 +106,48 @@ def extract_endpoint(
             first = make_paginator(endpoint.paginator).first(endpoint.path, {**endpoint.params, **filters})
         buffer: list[CheckedRecord] = []
         pages: list[int] = []
+        part = PartWriter(store, next_part)
         part_stats = ValidationStats()
         calls_at_last_part = client.calls
         fetched = None
-        # A part is written to S3 (Parquet, upload, checkpoint) in the background while the next one
-        # is fetched and validated; at most one is in flight, so memory stays at two parts.
+        # A finished part is uploaded (Parquet, checkpoint) in the background while the next one is
+        # fetched and validated; at most one is in flight.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="land") as lander:
             in_flight: Future | None = None
 
+            def flush() -> None:
+                nonlocal buffer, pages
+                part.add(buffer, pages)
+                buffer, pages = [], []
+
             def land(next_request: PageRequest | None) -> None:
-                nonlocal in_flight, calls_at_last_part, next_part, buffer, pages, part_stats
+                nonlocal in_flight, calls_at_last_part, next_part, part, part_stats
+                flush()
                 if in_flight is not None:
                     checkpoints.append(in_flight.result())
                 in_flight = lander.submit(
-                    _land,
-                    store,
-                    next_part,
-                    buffer,
-                    pages,
-                    part_stats,
-                    next_request,
-                    filters,
-                    client.calls - calls_at_last_part,
-                    client,
+                    part.upload,
+                    {
+                        "next_request": _resume_point(next_request, client),
+                        "filters": filters,
+                        "stats": part_stats.to_json(),
+                        "api_calls": client.calls - calls_at_last_part,
+                    },
                 )
                 stats.merge(part_stats.to_json())
                 calls_at_last_part = client.calls
                 next_part += 1
-                buffer, pages, part_stats = [], [], ValidationStats()
+                part, part_stats = PartWriter(store, next_part), ValidationStats()
 
             for fetched in iter_records_pages(client, endpoint, first, parallel_pages):
                 for raw in fetched.records:
                     buffer.append(check_record(raw, model, endpoint.primary_key, part_stats))
                     pages.append(fetched.request.index)
-                if len(buffer) >= part_records or fetched.next_request is None:
+                if len(buffer) >= ROW_GROUP_RECORDS:
+                    flush()
+                if part.records + len(buffer) >= part_records or fetched.next_request is None:
                     land(fetched.next_request)
-            if buffer or fetched is None:
+            if buffer or part.records or fetched is None:
                 # The walk ended on an empty listing, or a page we already buffered: land what is left.
                 land(None)
             if in_flight is not None:
@@ -202,31 +208,8 @@ def extract_endpoint(
     return ExtractResult(uri, client.calls, False, stats.records, stats.invalid)
 
 
-def _land(
-    store: BronzeStore,
-    number: int,
-    records: list[CheckedRecord],
-    pages: list[int],
-    stats: ValidationStats,
-    next_request: PageRequest | None,
-    filters: dict,
-    api_calls: int,
-    client: ApiClient,
-) -> dict[str, Any]:
-    next_json = None
-    if next_request is not None:
-        # Resume points are stored without any credential: the client adds the key per request.
-        next_json = {**next_request.to_json(), "url": client.redactor.url(next_request.url)}
-    return store.write_part(
-        number,
-        records,
-        pages,
-        {
-            "next_request": next_json,
-            "filters": filters,
-            "stats": stats.to_json(),
-            "api_calls": api_calls,
-            "first_page": min(pages) if pages else None,
-            "last_page": max(pages) if pages else None,
-        },
-    )
+def _resume_point(next_request: PageRequest | None, client: ApiClient) -> dict[str, Any] | None:
+    if next_request is None:
+        return None
+    # Resume points are stored without any credential: the client adds the key per request.
+    return {**next_request.to_json(), "url": client.redactor.url(next_request.url)}

@@ -178,7 +178,12 @@ def _quarantine_batches(store: BronzeStore, manifest: dict[str, Any]) -> Iterato
 
 
 def _copy_in_batches(
-    cur: Any, batches: Iterator[pa.RecordBatch], temp_table: str, columns: str, insert: sql.Composable, params: tuple
+    cur: Any,
+    batches: Iterator[pa.RecordBatch],
+    temp_table: str,
+    columns: str,
+    insert: sql.Composable,
+    params: tuple,
 ) -> tuple[int, int]:
     """COPY each batch into an empty temporary table and run `insert` from it: (rows copied, rows inserted).
 
@@ -208,7 +213,9 @@ def _append_new_rows(
     Rows appended by earlier batches are visible to later ones: duplicates across pages of one
     landing are appended once. Callers hold the table's lock (`_lock_table`).
     """
-    cur.execute("CREATE TEMP TABLE _keys_in (position integer, _record_key text, _content_hash text) ON COMMIT DROP")
+    cur.execute(
+        "CREATE TEMP TABLE _keys_in (position integer, _record_key text, _content_hash text) ON COMMIT DROP"
+    )
     new_positions = sql.SQL("""
         SELECT min(k.position) FROM _keys_in AS k
         WHERE NOT EXISTS (
@@ -222,7 +229,11 @@ def _append_new_rows(
     for batch in batches:
         read += batch.num_rows
         keys = pa.RecordBatch.from_arrays(
-            [pa.array(range(batch.num_rows), pa.int32()), batch.column("_record_key"), batch.column("_content_hash")],
+            [
+                pa.array(range(batch.num_rows), pa.int32()),
+                batch.column("_record_key"),
+                batch.column("_content_hash"),
+            ],
             names=["position", "_record_key", "_content_hash"],
         )
         cur.copy_expert("COPY _keys_in FROM STDIN WITH (FORMAT csv)", _csv(keys), size=1 << 20)
@@ -247,7 +258,9 @@ def _append_new_rows(
 
 def _lock_table(cur: Any, raw_schema: str, table: str) -> None:
     """One load at a time per staging table: appends check for existing rows before they COPY."""
-    cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"gmp.staging.{raw_schema}.{table}",))
+    cur.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"gmp.staging.{raw_schema}.{table}",)
+    )
 
 
 def already_loaded(cur: Any, ops_schema: str, endpoint: ResolvedEndpoint, manifest_uri: str) -> bool:

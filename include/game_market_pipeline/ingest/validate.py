@@ -20,8 +20,14 @@ MAX_DRIFT_FIELDS = 200
 class CheckedRecord:
     key: str | None
     content_hash: str
-    payload_json: str  # canonical JSON of the record exactly as the API sent it
+    # Canonical JSON (UTF-8) of the record exactly as the API sent it. Kept as bytes: a str with one
+    # non-Latin-1 character would hold every character in 4 bytes, a part's worth of them in memory.
+    payload: bytes
     errors: list[dict[str, Any]] | None  # None when valid
+
+    @property
+    def payload_json(self) -> str:
+        return self.payload.decode("utf-8")
 
     @property
     def valid(self) -> bool:
@@ -64,7 +70,6 @@ def check_record(raw: Any, model: type[ApiRecord], primary_key: str, stats: Vali
     stats.records += 1
     payload_bytes = canonical_json_bytes(raw)
     digest = hash_canonical(payload_bytes)  # == content_hash(raw) without serialising twice
-    payload_json = payload_bytes.decode("utf-8")
     key = raw.get(primary_key) if isinstance(raw, dict) else None
     try:
         # Records almost never carry fields the model does not know: validating with extras
@@ -80,7 +85,7 @@ def check_record(raw: Any, model: type[ApiRecord], primary_key: str, stats: Vali
             stats.invalid += 1
             for e in errors:
                 stats.error_counts[_error_summary(e)] += 1
-            return CheckedRecord(None if key is None else str(key), digest, payload_json, errors)
+            return CheckedRecord(None if key is None else str(key), digest, payload_bytes, errors)
     if key is None or isinstance(key, (dict, list)):
         errors = [
             {
@@ -91,7 +96,7 @@ def check_record(raw: Any, model: type[ApiRecord], primary_key: str, stats: Vali
         ]
         stats.invalid += 1
         stats.error_counts[_error_summary(errors[0])] += 1
-        return CheckedRecord(None, digest, payload_json, errors)
+        return CheckedRecord(None, digest, payload_bytes, errors)
     for path in drift:
         stats.drift_counts[path] += 1
-    return CheckedRecord(str(key), digest, payload_json, None)
+    return CheckedRecord(str(key), digest, payload_bytes, None)
