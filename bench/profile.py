@@ -1,7 +1,7 @@
 """Profile our ingestion with py-spy (sampling, all threads, native-free Python stacks) and print
 the top functions by own samples and by inclusive samples (package functions).
 
-    python -m bench.profile --records 20000 [--patch rowstream] [--out bench/out/profile.txt]
+    python -m bench.profile --records 20000 [--patch NAME] [--out bench/out/profile.txt]
 """
 
 from __future__ import annotations
