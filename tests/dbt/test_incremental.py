@@ -241,7 +241,8 @@ def test_game_tables_keep_their_watermark_on_the_table(incremental_builds):
         assert comment == "gmp:watermark=2026-01-03T06:00:00.000000+00 gmp:since=2026-01-02T06:00:00.000000+00", table
     target = runs["daily_day3"].target_path
     compiled = target.joinpath("compiled", "game_market", "models", "marts", "games", "bridge_game_tag.sql").read_text()
-    assert "obj_description(to_regclass('\"inc_daily\".\"bridge_game_tag\"')" in compiled
+    # the recorded watermark, read when the model ran, is a literal the planner can estimate with
+    assert "where _ingested_at >= '2026-01-02T06:00:00.000000+00'::timestamptz" in compiled
     tests = target.joinpath("run", "game_market", "models", "marts", "games", "_games__models.yml")
     unique = next(tests.glob("unique_bridge_game_tag_game_tag_key*.sql")).read_text()
-    assert "where game_id in (select game_id from" in unique  # day 3's tests: the changed games only
+    assert "where game_id = any(array(select game_id from" in unique  # day 3's tests: the changed games only

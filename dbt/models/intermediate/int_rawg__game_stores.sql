@@ -1,12 +1,24 @@
-{#- One row per (game, store) of the latest game versions (list items: {id, store{...}}; details add `url`). -#}
-select distinct on (games.game_id, {{ json_integer("element.value -> 'store' -> 'id'") }})
+{#-
+  One row per (game, store) of the latest game versions (list items: {id, store{...}}; details add
+  `url`). `_ingested_at`: the game version's (see int_rawg__game_tags).
+-#}
+select
     games.game_id,
-    {{ json_integer("element.value -> 'store' -> 'id'") }}          as store_id,
-    {{ standardize_text("element.value -> 'store' ->> 'name'") }}   as store_name,
-    {{ json_text("element.value -> 'store' -> 'slug'") }}           as store_slug,
-    lower({{ json_text("element.value -> 'store' -> 'domain'") }})  as store_domain,
-    {{ json_text("element.value -> 'url'") }}                       as store_url
+    element.store_id,
+    element.store_name,
+    element.store_slug,
+    element.store_domain,
+    element.store_url,
+    games._ingested_at
 from {{ ref('stg_rawg__games') }} as games
-cross join lateral jsonb_array_elements(games.stores_json) as element(value)
-where {{ json_integer("element.value -> 'store' -> 'id'") }} is not null
-order by games.game_id, {{ json_integer("element.value -> 'store' -> 'id'") }}
+cross join lateral (
+    select distinct on ({{ json_integer("value -> 'store' -> 'id'") }})
+        {{ json_integer("value -> 'store' -> 'id'") }}          as store_id,
+        {{ standardize_text("value -> 'store' ->> 'name'") }}   as store_name,
+        {{ json_text("value -> 'store' -> 'slug'") }}           as store_slug,
+        lower({{ json_text("value -> 'store' -> 'domain'") }})  as store_domain,
+        {{ json_text("value -> 'url'") }}                       as store_url
+    from jsonb_array_elements(games.stores_json) with ordinality as item(value, position)
+    where {{ json_integer("value -> 'store' -> 'id'") }} is not null
+    order by {{ json_integer("value -> 'store' -> 'id'") }}, position
+) as element

@@ -1,13 +1,18 @@
 {#-
   One row per RAWG game (its latest version): the measures RAWG publishes, the release date and
   ESRB rating as dimension keys, and when RAWG last updated the game. Incremental merge on the
-  game, reading only the silver rows ingested since this table's own watermark.
+  game, reading only the silver rows ingested since this table's own watermark. The pre-hook
+  records the watermark before the build (`since`), the scope of the data tests of incremental runs;
+  a new table gets its statistics at once (see stg_rawg__games).
 -#}
 {{ config(
     materialized='incremental',
     unique_key='game_key',
     incremental_strategy='merge',
     on_schema_change='sync_all_columns',
+    indexes=[{'columns': ['game_key'], 'unique': true}, {'columns': ['_ingested_at']}],
+    pre_hook="{{ record_since() }}",
+    post_hook="{% if not is_incremental() %}analyze {{ this }} (game_key, _ingested_at){% endif %}",
 ) }}
 
 select
