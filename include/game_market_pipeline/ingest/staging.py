@@ -23,7 +23,7 @@ from psycopg2 import sql
 
 from game_market_pipeline.config.models import ResolvedEndpoint, is_identifier
 from game_market_pipeline.exceptions import LoadMismatchError, QuarantineThresholdExceeded
-from game_market_pipeline.ingest.bronze import BronzeStore
+from game_market_pipeline.ingest.bronze import ROW_GROUP_RECORDS, BronzeStore
 
 log = logging.getLogger(__name__)
 
@@ -147,10 +147,9 @@ class LoadResult:
     quarantine_rate: float
 
 
-# Rows per COPY round: small enough that the temporary table stays in Postgres' temp buffers and
-# this process holds one batch's rows and CSV (~4 MB for RAWG games), big enough to amortise the
-# statements. See bench/RESULTS.md.
-LOAD_BATCH_ROWS = 500
+# Rows per COPY round = one bronze row group, so each read decodes exactly one: this process holds
+# one batch's rows and CSV (~4 MB for RAWG games), enough to amortise the per-batch key check.
+LOAD_BATCH_ROWS = ROW_GROUP_RECORDS
 
 
 def _valid_batches(store: BronzeStore, manifest: dict[str, Any]) -> Iterator[pa.RecordBatch]:
