@@ -133,6 +133,14 @@ class EndpointSettings(Strict):
     rate_limit: RateLimit | None = None
     quarantine_threshold: float | None = Field(default=None, ge=0, le=1)
     parallel_pages: int | None = Field(default=None, ge=1, le=32)
+    check_processes: int | None = Field(
+        default=None,
+        ge=0,
+        le=16,
+        description="Worker processes that validate planned pages (0: in the task's process); "
+        "unset: one per usable CPU (a pod's CPU limit counts), at most 2, none on 1 CPU, for walks "
+        "of 16 pages or more. Set 0 where many tasks share a machine's CPUs",
+    )
     timeout_seconds: float | None = Field(default=None, gt=0, le=600)
     tags: tuple[str, ...] = ()
 
@@ -169,6 +177,7 @@ class ResolvedEndpoint(Strict):
     rate_limit: RateLimit
     quarantine_threshold: float
     parallel_pages: int
+    check_processes: int | None
     timeout_seconds: float
     tags: tuple[str, ...]
     incremental: Incremental | None

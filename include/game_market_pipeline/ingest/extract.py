@@ -16,6 +16,7 @@ from typing import Any
 
 from game_market_pipeline.config.models import ResolvedEndpoint
 from game_market_pipeline.ingest.bronze import ROW_GROUP_RECORDS, SCHEMA_VERSION, BronzeStore, PartWriter
+from game_market_pipeline.ingest.check_pool import LazyCheckPool
 from game_market_pipeline.ingest.fetch import iter_records_pages
 from game_market_pipeline.ingest.http_client import ApiClient
 from game_market_pipeline.ingest.paginators import PageRequest
@@ -64,7 +65,10 @@ def extract_endpoint(
     ingest_date: date,
     part_records: int = PART_RECORDS,
     parallel_pages: int | None = None,
+    check_processes: int | None = None,
 ) -> ExtractResult:
+    """`check_processes`: worker processes for the record checks of planned pages (0: in this
+    process); default the endpoint's setting, else chosen by the CPUs free (ingest/check_pool.py)."""
     started = time.monotonic()
     existing = store.manifest()
     if existing:
@@ -110,9 +114,15 @@ def extract_endpoint(
         part_stats = ValidationStats()
         calls_at_last_part = client.calls
         fetched = None
+        checks = LazyCheckPool(
+            endpoint.check_processes if check_processes is None else check_processes,
+            endpoint.record_model,
+            endpoint.primary_key,
+            endpoint.record_selector,
+        )
         # A finished part is uploaded (Parquet, checkpoint) in the background while the next one is
         # fetched and validated; at most one is in flight.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="land") as lander:
+        with checks, ThreadPoolExecutor(max_workers=1, thread_name_prefix="land") as lander:
             in_flight: Future | None = None
 
             def flush() -> None:
@@ -139,7 +149,11 @@ def extract_endpoint(
                 next_part += 1
                 part, part_stats = PartWriter(store, next_part), ValidationStats()
 
-            for fetched in iter_records_pages(client, endpoint, first, parallel_pages):
+            for fetched in iter_records_pages(client, endpoint, first, parallel_pages, checks):
+                if fetched.checked is not None:
+                    buffer.extend(fetched.checked.records)
+                    pages.extend([fetched.request.index] * len(fetched.checked.records))
+                    part_stats.merge(fetched.checked.stats)
                 for raw in fetched.records:
                     buffer.append(check_record(raw, model, endpoint.primary_key, part_stats))
                     pages.append(fetched.request.index)

@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from game_market_pipeline.config.models import ResolvedEndpoint
 from game_market_pipeline.exceptions import ApiResponseError
 from game_market_pipeline.ingest.http_client import ApiClient, select_records
 from game_market_pipeline.ingest.paginators import PageRequest, Paginator, make_paginator
+
+if TYPE_CHECKING:
+    from game_market_pipeline.ingest.check_pool import CheckedPage, LazyCheckPool, PageCheckPool
 
 
 @dataclass
@@ -19,6 +22,8 @@ class FetchedPage:
     request: PageRequest
     records: list[Any]
     next_request: PageRequest | None  # where a resumed run continues after this page
+    # The records already checked by a worker process (then `records` is empty), or None.
+    checked: CheckedPage | None = None
 
 
 def _fetch(client: ApiClient, endpoint: ResolvedEndpoint, request: PageRequest) -> tuple[Any, list[Any]]:
@@ -32,8 +37,10 @@ def iter_pages(
     endpoint: ResolvedEndpoint,
     start: PageRequest | None = None,
     parallel: int | None = None,
+    checks: LazyCheckPool | None = None,
 ) -> Iterator[FetchedPage]:
-    """Pages of the list endpoint, from `start` (a resume point) or the first page."""
+    """Pages of the list endpoint, from `start` (a resume point) or the first page. With `checks`,
+    the records of planned pages may come back checked by worker processes (`FetchedPage.checked`)."""
     paginator: Paginator = make_paginator(endpoint.paginator)
     parallel = max(1, parallel or endpoint.parallel_pages)
     request: PageRequest | None = start or paginator.first(endpoint.path, dict(endpoint.params))
@@ -42,32 +49,57 @@ def iter_pages(
         planned = paginator.plan(request, body, len(records)) if parallel > 1 else None
         if planned:
             yield FetchedPage(request, records, planned[0])
-            yield from _fetch_planned(client, endpoint, planned, parallel)
+            pool = checks.for_pages(len(planned)) if checks is not None else None
+            yield from _fetch_planned(client, endpoint, planned, parallel, pool)
             return
         request_after = paginator.after(request, body, len(records))
         yield FetchedPage(request, records, request_after)
         request = request_after
 
 
+def _fetch_unchecked(
+    client: ApiClient, endpoint: ResolvedEndpoint, request: PageRequest
+) -> tuple[list[Any], None]:
+    return _fetch(client, endpoint, request)[1], None
+
+
+def _fetch_checked(
+    client: ApiClient, endpoint: ResolvedEndpoint, request: PageRequest, pool: PageCheckPool
+) -> tuple[list[Any], CheckedPage | None]:
+    content = client.get_content(request.url, request.params)
+    checked = pool.check(content, f"{endpoint.source}.{endpoint.name} page {request.index}")
+    if checked is None:
+        # Not UTF-8 JSON: the in-process way decodes other charsets and retries truncated bodies.
+        return _fetch(client, endpoint, request)[1], None
+    return [], checked
+
+
 def _fetch_planned(
-    client: ApiClient, endpoint: ResolvedEndpoint, planned: list[PageRequest], parallel: int
+    client: ApiClient,
+    endpoint: ResolvedEndpoint,
+    planned: list[PageRequest],
+    parallel: int,
+    pool: PageCheckPool | None = None,
 ) -> Iterator[FetchedPage]:
     # A bounded window of in-flight pages keeps memory flat however many pages there are.
     window = parallel * 2
-    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="page") as pool:
+    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="page") as threads:
         in_flight: list[tuple[int, Future]] = []
         next_to_submit = 0
         for position in range(len(planned)):
             while next_to_submit < len(planned) and len(in_flight) < window:
-                in_flight.append(
-                    (next_to_submit, pool.submit(_fetch, client, endpoint, planned[next_to_submit]))
-                )
+                request = planned[next_to_submit]
+                if pool is None:
+                    future = threads.submit(_fetch_unchecked, client, endpoint, request)
+                else:
+                    future = threads.submit(_fetch_checked, client, endpoint, request, pool)
+                in_flight.append((next_to_submit, future))
                 next_to_submit += 1
             index, future = in_flight.pop(0)
             assert index == position
-            _, records = future.result()
+            records, checked = future.result()
             following = planned[position + 1] if position + 1 < len(planned) else None
-            yield FetchedPage(planned[position], records, following)
+            yield FetchedPage(planned[position], records, following, checked)
 
 
 def fan_out(
@@ -97,10 +129,12 @@ def iter_records_pages(
     endpoint: ResolvedEndpoint,
     start: PageRequest | None = None,
     parallel: int | None = None,
+    checks: LazyCheckPool | None = None,
 ) -> Iterator[FetchedPage]:
-    """Pages whose records are what gets stored: the list records, or their details on fan-out."""
+    """Pages whose records are what gets stored: the list records, or their details on fan-out
+    (checked in-process: each detail is its own response)."""
     if endpoint.fan_out is None:
-        yield from iter_pages(client, endpoint, start, parallel)
+        yield from iter_pages(client, endpoint, start, parallel, checks)
         return
     with ThreadPoolExecutor(max_workers=endpoint.fan_out.concurrency, thread_name_prefix="detail") as pool:
         for page in iter_pages(client, endpoint, start, parallel):

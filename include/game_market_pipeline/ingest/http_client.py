@@ -133,6 +133,15 @@ class ApiClient:
     # -- requests ---------------------------------------------------------------------------
 
     def get_json(self, path_or_url: str, params: dict[str, Any] | None = None) -> Any:
+        return self._with_retries(self._get_json_once, path_or_url, params)
+
+    def get_content(self, path_or_url: str, params: dict[str, Any] | None = None) -> bytes:
+        """The body as bytes, with the same retries as `get_json` but not decoded: for a caller
+        that decodes elsewhere (a check worker process). A body that turns out not to be UTF-8 JSON
+        is the caller's to refetch with `get_json`, which retries truncated bodies."""
+        return self._with_retries(lambda url, query: self._get_response_once(url, query).content, path_or_url, params)
+
+    def _with_retries(self, attempt: Any, path_or_url: str, params: dict[str, Any] | None) -> Any:
         url = self.url_for(path_or_url)
         if self.auth.kind == AuthKind.QUERY_PARAM and self.auth.name:
             # A next-link echoes the key; drop it and add ours, so a rotated key is used as-is.
@@ -146,7 +155,7 @@ class ApiClient:
             **({"sleep": self._sleep} if self._sleep else {}),
         )
         try:
-            return retrying(self._get_once, url, params or {})
+            return retrying(attempt, url, params or {})
         except RetryableHttpError as exc:
             raise ApiError(
                 f"{self.source}: giving up on {self.redactor.url(url)} after {self.policy.max_attempts} attempts: "
@@ -172,7 +181,7 @@ class ApiClient:
             wait,
         )
 
-    def _get_once(self, url: str, params: dict[str, Any]) -> Any:
+    def _get_response_once(self, url: str, params: dict[str, Any]) -> requests.Response:
         auth_params, headers = self._auth_params_and_headers()
         if self.rate_limiter:
             self.rate_limiter.acquire()
@@ -203,6 +212,10 @@ class ApiClient:
             raise ApiError(
                 f"{self.source}: {status} on {safe_url}: {self.redactor.text(response.text[:300])}"
             )
+        return response
+
+    def _get_json_once(self, url: str, params: dict[str, Any]) -> Any:
+        response = self._get_response_once(url, params)
         try:
             return decode_json(response.content)
         except ValueError:
@@ -213,7 +226,9 @@ class ApiClient:
         except ValueError:
             # A truncated body is usually a transient proxy or server fault: retry it.
             raise RetryableHttpError(
-                f"malformed JSON from {safe_url} (status {status}, {len(response.content)} bytes)", status
+                f"malformed JSON from {self.redactor.url(url)} (status {response.status_code}, "
+                f"{len(response.content)} bytes)",
+                response.status_code,
             ) from None
 
     def close(self) -> None:

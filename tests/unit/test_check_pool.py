@@ -1,0 +1,102 @@
+"""Check workers (ingest/check_pool.py): real worker processes, the same results as the in-process
+checks, a dead worker taken over in-process, and how many workers a walk gets."""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import signal
+
+import pytest
+
+from game_market_pipeline.ingest import check_pool
+from game_market_pipeline.ingest.check_pool import PageCheckPool, usable_cpus, worker_count
+from game_market_pipeline.ingest.validate import ValidationStats, check_record
+from game_market_pipeline.records.registry import record_model
+from game_market_pipeline.replay.synthetic import SyntheticGames
+
+
+def _page(start: int, count: int = 40, broken_id_at: int | None = None) -> tuple[bytes, list[dict]]:
+    games = list(SyntheticGames(start + count).iter_games(start, start + count))
+    if broken_id_at is not None:
+        games[broken_id_at]["id"] = {"not": "an id"}
+    return json.dumps({"count": 1000, "results": games}, ensure_ascii=False).encode(), games
+
+
+def _in_process(games: list[dict]) -> tuple[list[tuple], ValidationStats]:
+    stats = ValidationStats()
+    checked = [check_record(g, record_model("rawg.Game"), "id", stats) for g in games]
+    return [(c.key, c.content_hash, c.payload, c.errors) for c in checked], stats
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with PageCheckPool(1, "rawg.Game", "id", "results") as started:
+        yield started
+
+
+def test_a_worker_checks_a_page_exactly_as_the_task_process_does(pool):
+    content, games = _page(0, broken_id_at=7)
+    in_workers = pool.pages_in_workers
+    checked = pool.check(content, "rawg.games page 1")
+    assert pool.pages_in_workers == in_workers + 1  # a worker, not this process, checked it
+    expected_rows, expected_stats = _in_process(games)
+    assert [(c.key, c.content_hash, c.payload, c.errors) for c in checked.records] == expected_rows
+    assert checked.stats["records"] == 40 and checked.stats["invalid"] == expected_stats.invalid == 1
+    assert checked.stats["error_counts"] == dict(expected_stats.error_counts)
+    assert not pool.broken
+
+
+def test_a_body_that_is_not_json_comes_back_as_none(pool):
+    content, _ = _page(40)
+    assert pool.check(content[: len(content) // 2], "rawg.games page 2") is None
+    assert pool.check(b"\xff\xfe not utf-8", "rawg.games page 3") is None
+
+
+def test_a_page_without_the_record_list_names_the_page(pool):
+    from game_market_pipeline.exceptions import ApiResponseError
+
+    with pytest.raises(ApiResponseError, match="rawg.games page 4: response has no 'results'"):
+        pool.check(b'{"count": 3}', "rawg.games page 4")
+
+
+def test_a_killed_worker_is_taken_over_in_process(caplog):
+    content, games = _page(80)
+    with PageCheckPool(1, "rawg.Game", "id", "results") as pool:
+        assert pool.check(content, "rawg.games page 1") is not None  # the worker is up
+        workers = multiprocessing.active_children()
+        assert workers
+        for worker in workers:
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.join(10)
+        with caplog.at_level(logging.WARNING, logger=check_pool.__name__):
+            checked = pool.check(content, "rawg.games page 2")
+        assert pool.broken and "checking the remaining pages in-process" in caplog.text
+        assert [(c.key, c.content_hash, c.payload, c.errors) for c in checked.records] == _in_process(games)[
+            0
+        ]
+
+
+def test_worker_count_follows_the_setting_then_the_free_cpus(monkeypatch):
+    assert worker_count(3, planned_pages=1) == 3  # the endpoint's own setting wins
+    assert worker_count(0, planned_pages=10_000) == 0
+    assert worker_count(None, planned_pages=check_pool.MIN_PAGES_FOR_WORKERS - 1) == 0
+    monkeypatch.setattr(check_pool, "usable_cpus", lambda: 1)
+    assert worker_count(None, planned_pages=500) == 0  # no free core: checks stay in-process
+    monkeypatch.setattr(check_pool, "usable_cpus", lambda: 2)
+    assert worker_count(None, planned_pages=500) == 2
+    monkeypatch.setattr(check_pool, "usable_cpus", lambda: 32)
+    assert worker_count(None, planned_pages=500) == check_pool.MAX_AUTO_WORKERS
+
+
+def test_usable_cpus_honours_a_cgroup_quota(tmp_path):
+    affinity = len(os.sched_getaffinity(0))
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert usable_cpus(tmp_path) == affinity
+    (tmp_path / "cpu.max").write_text("50000 100000\n")  # half a CPU: still one
+    assert usable_cpus(tmp_path) == 1
+    (tmp_path / "cpu.max").write_text(f"{(affinity + 4) * 100000} 100000\n")  # above the mask
+    assert usable_cpus(tmp_path) == affinity
+    assert usable_cpus(tmp_path / "missing") == affinity
