@@ -224,7 +224,7 @@ def dbt(rec: Recorder, args: argparse.Namespace, pg_url: str) -> None:
         # before appended): at 1M games it costs minutes and is not what is being measured.
         measured = run_measured([sys.executable, "-m", "bench.transform", "--pg-url", pg_url, "--games", str(size),
                                  "--changed-fraction", "0.01", "--database", f"{args.database}_dbt"]
-                                + (["--reuse-raw"] if rep else []))
+                                + (["--reuse-raw"] if rep or args.dbt_reuse_raw else []))
         r = measured.result
         rec.add(f"dbt/full/{size}", {"records": size, "seconds": r["full_seconds"], "models": r["models"],
                                      "load_raw_seconds": r["load_raw_seconds"], "raw_reused": r.get("raw_reused")})
@@ -243,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sections", default=",".join(SECTIONS))
     parser.add_argument("--systems", default="ours,dlt,limits")
     parser.add_argument("--dlt-size", type=int, default=None, help="cap dlt's sizes (default: the same)")
+    parser.add_argument("--dbt-reuse-raw", action="store_true",
+                        help="keep an earlier invocation's bulk load of the same size (when it holds one)")
     parser.add_argument("--ours-check-processes", type=int, default=None,
                         help="our check worker processes (0: in-process); default: the config's, else auto")
     parser.add_argument("--dlt-modes", default="default,nesting0",

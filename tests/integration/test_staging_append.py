@@ -33,7 +33,22 @@ def test_new_payloads_use_lz4_when_the_server_has_it_and_pglz_otherwise(fresh_pg
         conn.close()
 
 
-def test_append_skips_rows_already_held_and_duplicates_within_and_across_batches(fresh_pg_url):
+class ListPart:
+    """A part's valid rows as in-memory batches (ValidPart reads them from a Parquet spool)."""
+
+    def __init__(self, *batches):
+        self._batches = batches
+
+    def keys(self):
+        import pyarrow as pa
+
+        return pa.Table.from_batches(self._batches).select(["_record_key", "_content_hash"])
+
+    def batches(self):
+        return iter(self._batches)
+
+
+def test_append_skips_rows_already_held_and_duplicates_within_and_across_parts(fresh_pg_url):
     import pyarrow as pa
     from psycopg2 import sql
 
@@ -55,24 +70,35 @@ def test_append_skips_rows_already_held_and_duplicates_within_and_across_batches
         with conn, conn.cursor() as cur:
             cur.execute("CREATE SCHEMA raw")
             ensure_staging_table(cur, "raw", "t")
-            cur.execute("""INSERT INTO raw.t VALUES ('1', 'a', '{"id": "1", "v": "a"}', now(), 'old', 's3://b/old')""")
+            cur.execute(
+                """INSERT INTO raw.t VALUES ('1', 'a', '{"id": "1", "v": "a"}', now(), 'old', 's3://b/old')"""
+            )
         with conn, conn.cursor() as cur:
             _lock_table(cur, "raw", "t")
             read, appended = _append_new_rows(
                 cur,
-                iter([batch([("1", "a"), ("2", "a"), ("2", "a"), ("1", "b")]), batch([("2", "a"), ("3", "a")])]),
+                [
+                    # within a part, over two of its batches: 1a is held, 2a twice, 1b and 4a new
+                    ListPart(batch([("1", "a"), ("2", "a")]), batch([("2", "a"), ("1", "b"), ("4", "a")])),
+                    ListPart(batch([("2", "a"), ("3", "a")])),  # 2a appended by the part before
+                    ListPart(batch([("3", "a")]), batch([("5", "a")])),  # a new row in its last batch only
+                ],
                 sql.SQL("raw.t"),
                 "2026-11-22T00:00:00+00:00",
                 "run-2",
             )
-        assert (read, appended) == (6, 3)
+        assert (read, appended) == (9, 5)
         with conn.cursor() as cur:
-            cur.execute("SELECT _record_key, _content_hash, payload ->> 'v', _run_id FROM raw.t ORDER BY 1, 2")
+            cur.execute(
+                "SELECT _record_key, _content_hash, payload ->> 'v', _run_id FROM raw.t ORDER BY 1, 2"
+            )
             assert cur.fetchall() == [
                 ("1", "a", "a", "old"),
                 ("1", "b", "b", "run-2"),
                 ("2", "a", "a", "run-2"),
                 ("3", "a", "a", "run-2"),
+                ("4", "a", "a", "run-2"),
+                ("5", "a", "a", "run-2"),
             ]
     finally:
         conn.close()

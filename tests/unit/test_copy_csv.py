@@ -25,3 +25,20 @@ def test_null_is_written_unquoted_and_empty_string_quoted():
     # Postgres' CSV reads an unquoted empty field as NULL and "" as the empty string.
     batch = pa.RecordBatch.from_pydict({"a": [None, ""]}, schema=pa.schema([("a", pa.string())]))
     assert _csv(batch).read() == b'\n""\n'
+
+
+def test_the_copy_stream_yields_every_batch_whole_whatever_the_read_size():
+    from game_market_pipeline.ingest.staging import _CsvStream
+
+    batches = [
+        pa.RecordBatch.from_pydict({"k": [str(i) for i in range(start, start + 50)], "p": ["é,\"x\"\n" * 30] * 50})
+        for start in (0, 50, 100)
+    ]
+    expected = b"".join(_csv(b).read() for b in batches)
+    for size in (1, 7, 4096, 1 << 20, -1):
+        stream, chunks = _CsvStream(iter(batches)), []
+        while chunk := stream.read(size):
+            assert size < 0 or len(chunk) <= size
+            chunks.append(chunk)
+        assert b"".join(chunks) == expected
+    assert _CsvStream(iter([])).read(10) == b""

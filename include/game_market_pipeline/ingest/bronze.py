@@ -151,18 +151,27 @@ class BronzeStore:
 
     # -- reading parts back -------------------------------------------------------------------
 
-    def iter_part_batches(
-        self, key: str, columns: list[str], batch_size: int = 5000
-    ) -> Iterator[pa.RecordBatch]:
-        """Stream a part's rows in batches (spooled to a temp file, never whole in memory)."""
-        with tempfile.TemporaryFile() as spool:
+    def spool_part(self, key: str) -> Any:
+        """A part downloaded to a local temporary file (the caller closes it): read as Parquet from
+        there, so it is never whole in memory."""
+        spool = tempfile.TemporaryFile()
+        try:
             # A plain streamed GET: download_fileobj's parallel ranged GETs buffer up to 80 MB.
             body = self.client.get_object(Bucket=self.loc.bucket, Key=key)["Body"]
             while chunk := body.read(1 << 20):
                 spool.write(chunk)
             spool.seek(0)
-            parquet = pq.ParquetFile(spool)
-            yield from parquet.iter_batches(batch_size=batch_size, columns=columns)
+        except BaseException:
+            spool.close()
+            raise
+        return spool
+
+    def iter_part_batches(
+        self, key: str, columns: list[str], batch_size: int = 5000
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream a part's rows in batches (spooled to a temp file, never whole in memory)."""
+        with self.spool_part(key) as spool:
+            yield from pq.ParquetFile(spool).iter_batches(batch_size=batch_size, columns=columns)
 
 
 # Rows per Parquet row group: what the extract holds in Python at once, and the load's read batch.

@@ -1,8 +1,10 @@
 """S3 bronze -> Postgres staging (`raw.<source>__<endpoint>`), plus quarantine and run records.
 
-One transaction per landing: rows are streamed from the Parquet parts, a few hundred at a time,
-into a temporary text table with COPY (CSV rendered by Arrow), then appended to the history table
-where (record key, content hash) is new: unchanged records cost nothing, not even a JSON parse. The copied count must equal the manifest's, or nothing is committed.
+One transaction per landing, one part at a time: the part's (record key, content hash) pairs are
+checked against the history table first, then only the new rows are COPYed straight in, in one
+stream per part (CSV rendered by Arrow a row group at a time, while Postgres parses the previous
+one); the next part downloads meanwhile. Unchanged records cost nothing, not even a JSON parse.
+The copied count must equal the manifest's, or nothing is committed.
 Names come from the config, are validated identifiers, and are always quoted with psycopg2.sql.
 """
 
@@ -11,7 +13,8 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 import psycopg2
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 from psycopg2 import sql
 
 from game_market_pipeline.config.models import ResolvedEndpoint, is_identifier
@@ -152,15 +156,47 @@ class LoadResult:
 LOAD_BATCH_ROWS = ROW_GROUP_RECORDS
 
 
-def _valid_batches(store: BronzeStore, manifest: dict[str, Any]) -> Iterator[pa.RecordBatch]:
-    for part in manifest["parts"]:
-        uri = store.loc.uri(part["key"])
-        for batch in store.iter_part_batches(
-            part["key"], ["_record_key", "_content_hash", "payload", "_valid"], batch_size=LOAD_BATCH_ROWS
-        ):
+class ValidPart:
+    """The valid rows of one landed part, read from its local spool: first their keys, then (a row
+    group at a time) the rows themselves, in the same order."""
+
+    def __init__(self, spool: Any, uri: str) -> None:
+        self._parquet = pq.ParquetFile(spool)
+        self.uri = uri
+
+    def keys(self) -> pa.Table:
+        table = self._parquet.read(columns=["_record_key", "_content_hash", "_valid"])
+        return table.filter(table.column("_valid")).select(["_record_key", "_content_hash"])
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        columns = ["_record_key", "_content_hash", "payload", "_valid"]
+        for batch in self._parquet.iter_batches(batch_size=LOAD_BATCH_ROWS, columns=columns):
             valid = batch.filter(batch.column("_valid"))
             if valid.num_rows:
-                yield _with_source(valid, ["_record_key", "_content_hash", "payload"], uri)
+                yield _with_source(valid, ["_record_key", "_content_hash", "payload"], self.uri)
+
+
+def _valid_parts(store: BronzeStore, manifest: dict[str, Any]) -> Iterator[ValidPart]:
+    """Every part of the landing, each downloaded while the one before it is being loaded."""
+    parts = manifest["parts"]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="part-download") as downloader:
+        upcoming: Future | None = downloader.submit(store.spool_part, parts[0]["key"]) if parts else None
+        try:
+            for index, part in enumerate(parts):
+                assert upcoming is not None
+                spool = upcoming.result()
+                upcoming = (
+                    downloader.submit(store.spool_part, parts[index + 1]["key"])
+                    if index + 1 < len(parts)
+                    else None
+                )
+                try:
+                    yield ValidPart(spool, store.loc.uri(part["key"]))
+                finally:
+                    spool.close()
+        finally:
+            if upcoming is not None and upcoming.exception() is None:
+                upcoming.result().close()
 
 
 def _quarantine_batches(store: BronzeStore, manifest: dict[str, Any]) -> Iterator[pa.RecordBatch]:
@@ -201,16 +237,68 @@ def _copy_in_batches(
     return copied, inserted
 
 
-def _append_new_rows(
-    cur: Any, batches: Iterator[pa.RecordBatch], target: sql.Composable, ingested_at: str, run_id: str
-) -> tuple[int, int]:
-    """Append each batch's rows whose (record key, content hash) the target lacks: (rows read, rows appended).
+class _CsvStream(io.RawIOBase):
+    """A file for COPY FROM STDIN that renders CSV on demand, one batch at a time: memory holds one
+    batch's CSV, and Postgres parses what was sent while the next batch is rendered."""
 
-    Only keys and hashes go through a temporary table; the new rows are then COPYed straight into
-    the target, so each JSON document is sent, parsed and stored once (the database's bound for
-    this table; a text staging table and INSERT ... SELECT cost ~40 % more, bench/RESULTS.md).
-    Rows appended by earlier batches are visible to later ones: duplicates across pages of one
-    landing are appended once. Callers hold the table's lock (`_lock_table`).
+    def __init__(self, batches: Iterable[pa.RecordBatch]) -> None:
+        self._batches = iter(batches)
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        while not self._pending:
+            batch = next(self._batches, None)
+            if batch is None:
+                return b""
+            self._pending = memoryview(_csv(batch).getbuffer()).cast("B")
+        if size is None or size < 0:
+            size = len(self._pending)
+        chunk, self._pending = self._pending[:size], self._pending[size:]
+        return bytes(chunk)
+
+
+def _take_positions(
+    batches: Iterable[pa.RecordBatch], positions: list[int], ingested_at: str, run_id: str
+) -> Iterator[pa.RecordBatch]:
+    """The rows at `positions` (sorted, counted over all batches), with the run's columns added."""
+    wanted = iter(positions)
+    position = next(wanted, None)
+    offset = 0
+    for batch in batches:
+        taken = []
+        while position is not None and position < offset + batch.num_rows:
+            taken.append(position - offset)
+            position = next(wanted, None)
+        offset += batch.num_rows
+        if not taken:
+            continue
+        new = batch.take(pa.array(taken, pa.int32()))
+        yield pa.RecordBatch.from_arrays(
+            [
+                *new.columns,
+                pa.array([ingested_at] * new.num_rows, pa.string()),
+                pa.array([run_id] * new.num_rows, pa.string()),
+            ],
+            names=[*new.schema.names, "_ingested_at", "_run_id"],
+        )
+        if position is None:
+            return
+
+
+def _append_new_rows(
+    cur: Any, parts: Iterable[ValidPart], target: sql.Composable, ingested_at: str, run_id: str
+) -> tuple[int, int]:
+    """Append each part's rows whose (record key, content hash) the target lacks: (rows read, rows appended).
+
+    Per part, its keys and hashes go through a temporary table in one COPY and one query; the new
+    rows are then COPYed straight into the target in one stream, so each JSON document is sent,
+    parsed and stored once (a text staging table and INSERT ... SELECT cost ~40 % more,
+    bench/RESULTS.md). Rows appended for earlier parts are visible to later ones: duplicates across
+    the parts of one landing are appended once, and within a part the first one is. Callers hold
+    the table's lock (`_lock_table`).
     """
     cur.execute(
         "CREATE TEMP TABLE _keys_in (position integer, _record_key text, _content_hash text) ON COMMIT DROP"
@@ -225,33 +313,27 @@ def _append_new_rows(
         "COPY {} (_record_key, _content_hash, payload, _source_uri, _ingested_at, _run_id) FROM STDIN WITH (FORMAT csv)"
     ).format(target)
     read = appended = 0
-    for batch in batches:
-        read += batch.num_rows
-        keys = pa.RecordBatch.from_arrays(
-            [
-                pa.array(range(batch.num_rows), pa.int32()),
-                batch.column("_record_key"),
-                batch.column("_content_hash"),
-            ],
-            names=["position", "_record_key", "_content_hash"],
+    for part in parts:
+        keys = part.keys()
+        read += keys.num_rows
+        if not keys.num_rows:
+            continue
+        numbered = pa.table(
+            {
+                "position": pa.array(range(keys.num_rows), pa.int32()),
+                "_record_key": keys.column("_record_key"),
+                "_content_hash": keys.column("_content_hash"),
+            }
         )
-        cur.copy_expert("COPY _keys_in FROM STDIN WITH (FORMAT csv)", _csv(keys), size=1 << 20)
+        cur.copy_expert("COPY _keys_in FROM STDIN WITH (FORMAT csv)", _csv(numbered), size=1 << 20)
         cur.execute(new_positions)
         positions = sorted(row[0] for row in cur.fetchall())
         cur.execute("TRUNCATE _keys_in")  # created in this transaction: truncated in place
         if not positions:
             continue
-        new = batch.take(pa.array(positions, pa.int32()))
-        rows = pa.RecordBatch.from_arrays(
-            [
-                *new.columns,
-                pa.array([ingested_at] * new.num_rows, pa.string()),
-                pa.array([run_id] * new.num_rows, pa.string()),
-            ],
-            names=[*new.schema.names, "_ingested_at", "_run_id"],
-        )
-        cur.copy_expert(copy_target.as_string(cur), _csv(rows), size=1 << 20)
-        appended += new.num_rows
+        rows = _take_positions(part.batches(), positions, ingested_at, run_id)
+        cur.copy_expert(copy_target.as_string(cur), _CsvStream(rows), size=1 << 20)
+        appended += len(positions)
     return read, appended
 
 
@@ -405,7 +487,7 @@ def load_landing(
 
             _lock_table(cur, raw_schema, endpoint.table_name)
             copied, inserted = _append_new_rows(
-                cur, _valid_batches(store, manifest), sql.SQL("{}.{}").format(raw, table), ingested_at, run_id
+                cur, _valid_parts(store, manifest), sql.SQL("{}.{}").format(raw, table), ingested_at, run_id
             )
             expected = int(manifest["valid"])
             if copied != expected:
