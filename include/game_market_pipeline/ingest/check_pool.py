@@ -7,7 +7,8 @@ does those four steps for a page on another core while the main process fetches,
 and uploads. What lands is the same, record for record and byte for byte, as the in-process
 checks produce (the checks are the same functions; pages keep their order).
 
-Workers pay a start-up (~0.4 s: an interpreter, pydantic, the record models), so they are used only
+Workers pay a start-up (~0.22 s until a first page comes back checked: an interpreter, pydantic,
+the record models), so they are used only
 for a walk of many pages whose list is planned up front, and only with more than one CPU. A page
 goes to a worker only while the workers have room; otherwise its page thread checks it, so the
 task's own core keeps working and a slow or dead worker never holds the walk back.
@@ -26,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from game_market_pipeline.ingest.validate import CheckedRecord, ValidationStats
+from game_market_pipeline.ingest.http_client import select_records
+from game_market_pipeline.ingest.json_codec import decode_json
+from game_market_pipeline.ingest.validate import CheckedRecord, ValidationStats, check_record
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +37,8 @@ log = logging.getLogger(__name__)
 MIN_PAGES_FOR_WORKERS = 16
 # With auto, one worker per usable CPU up to this many. Not one fewer than the CPUs: the task's own
 # process mostly waits (sockets, the GIL, the workers), and page threads take the pages the workers
-# have no room for, so on 2 CPUs two workers beat one (bench/RESULTS.md: 20k records, extract
-# 4.9 s in-process, 3.8 s with one worker, 3.3 s with two, 3.5 s with three). Past two the task's
+# have no room for, so on 2 CPUs two workers beat one (bench/RESULTS.md: 20k records, one run each,
+# extract 4.9 s in-process, 3.8 s with one worker, 3.3 s with two, 3.5 s with three). Past two the task's
 # process (HTTP, Parquet, S3) is the bound.
 MAX_AUTO_WORKERS = 2
 # Pages queued per worker before a page thread checks its page itself: one being checked and one
@@ -207,10 +210,6 @@ def check_page(
     model: Any, content: bytes, selector: str, primary_key: str, where: str
 ) -> tuple[list[tuple[Any, ...]], dict[str, Any]] | None:
     """Decode a page, select its records and check each: (rows, stats), None when not UTF-8 JSON."""
-    from game_market_pipeline.ingest.http_client import select_records
-    from game_market_pipeline.ingest.json_codec import decode_json
-    from game_market_pipeline.ingest.validate import check_record
-
     try:
         body = decode_json(content)
     except ValueError:

@@ -151,8 +151,8 @@ class LoadResult:
     quarantine_rate: float
 
 
-# Rows per COPY round = one bronze row group, so each read decodes exactly one: this process holds
-# one batch's rows and CSV (~4 MB for RAWG games), enough to amortise the per-batch key check.
+# Rows per read = one bronze row group, so each read decodes exactly one: this process holds one
+# batch's rows and CSV (~4 MB for RAWG games) while the part's COPY stream goes on.
 LOAD_BATCH_ROWS = ROW_GROUP_RECORDS
 
 
