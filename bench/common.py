@@ -103,6 +103,33 @@ def run_measured(argv: list[str], env: dict[str, str] | None = None, timeout: fl
     return Measured(result, wall, peak, proc.returncode, err[-2000:])
 
 
+_STATUS_FIELDS = ("VmHWM", "VmRSS", "RssAnon", "RssFile", "RssShmem")
+
+
+def process_memory() -> dict[str, float]:
+    """This process's peak and current RSS, split into anonymous (heap, arenas) and file-backed
+    (mapped code of the shared libraries) pages, in MiB, from /proc/self/status."""
+    out: dict[str, float] = {}
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                name, _, value = line.partition(":")
+                if name in _STATUS_FIELDS:
+                    out[name] = round(int(value.split()[0]) / 1024, 1)
+    except OSError:
+        pass
+    return out
+
+
+def reset_peak_rss() -> None:
+    """Reset VmHWM to the current RSS (Linux: writing 5 to clear_refs), so the next phase's peak is its own."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+    except OSError:
+        pass
+
+
 def emit(result: dict[str, Any]) -> None:
     """A child's way to hand its result to run_measured."""
     print(RESULT_PREFIX + json.dumps(result), flush=True)

@@ -12,7 +12,7 @@ import argparse
 import time
 from datetime import date
 
-from bench.common import RAWG_KEY, emit
+from bench.common import RAWG_KEY, emit, process_memory, reset_peak_rss
 
 DAY = date(2026, 11, 20)
 
@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     from game_market_pipeline.ingest.pipeline import extract, load
 
     apply([p for p in args.patch.split(",") if p])
+    memory = {"after_imports": process_memory()}
     config = load_config()
     endpoint = config.endpoint("rawg", "games")
     if args.parallel_pages:
@@ -56,15 +57,21 @@ def main(argv: list[str] | None = None) -> int:
     s3.create_bucket(Bucket=args.bucket)
 
     def one_run(run_id: str) -> dict:
+        # This process's own memory per phase (check workers apart): the peak is reset between
+        # phases, so each phase's peak is its own and the load's is not the extract's.
+        reset_peak_rss()
         started = time.perf_counter()
         result = extract(config, endpoint, settings, s3, run_id, DAY, bucket=args.bucket)
         extracted = time.perf_counter()
+        memory.setdefault("extract", process_memory())
+        reset_peak_rss()
         conn = psycopg2.connect(args.pg_url)
         try:
             loaded = load(config, endpoint, conn, s3, result.manifest_uri, run_id, result.api_calls)
         finally:
             conn.close()
         done = time.perf_counter()
+        memory.setdefault("load", process_memory())
         return {"seconds": done - started, "extract_seconds": extracted - started, "load_seconds": done - extracted,
                 "api_calls": result.api_calls, "records": result.records, "invalid": result.invalid,
                 "status": loaded.status, "copied": loaded.copied, "inserted": loaded.inserted,
@@ -82,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
     out = {"system": "ours", "first": first, "parallel_pages": endpoint.parallel_pages,
            "check_processes": endpoint.check_processes, "usable_cpus": usable_cpus(),
-           "requests_per_second": rps, "patch": args.patch}
+           "requests_per_second": rps, "patch": args.patch, "memory": memory}
     if args.rerun:
         out["second"] = one_run("bench-2")
     conn = psycopg2.connect(args.pg_url)

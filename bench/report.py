@@ -1,7 +1,7 @@
-"""Render bench/out/results.json into the generated block of bench/RESULTS.md (medians, ratios,
+"""Render bench/results.json into the generated block of bench/RESULTS.md (medians, ratios,
 targets). The prose around the block (analysis, profiles) is kept as written.
 
-    python -m bench.report [--results bench/out/results.json] [--md bench/RESULTS.md]
+    python -m bench.report [--results bench/results.json] [--md bench/RESULTS.md]
 """
 
 from __future__ import annotations
@@ -222,7 +222,7 @@ def write_results_md(data: dict, path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "out" / "results.json")
+    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--md", type=Path, default=ROOT / "bench" / "RESULTS.md")
     parser.add_argument("--print", action="store_true", help="print the block instead of writing the file")
     args = parser.parse_args(argv)

@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patch", default="", help="local experiments applied to ours (bench.patches)")
     parser.add_argument("--pg-admin-url", default=DEFAULT_ADMIN_URL)
     parser.add_argument("--database", default="gmp_bench")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "results.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--no-report", action="store_true", help="do not rewrite bench/RESULTS.md")
     args = parser.parse_args(argv)
     args.systems = set(args.systems.split(","))

@@ -22,5 +22,5 @@ bench: venv bench-venv ## ingestion vs dlt and the limits, latency, re-run, pars
 bench-smoke: venv bench-venv ## the benchmark harness at a tiny size (what tests/bench runs)
 	$(PY) -m pytest -q tests/bench $(PYTEST_ARGS)
 
-bench-report: venv ## re-render bench/RESULTS.md from bench/out/results.json
+bench-report: venv ## re-render bench/RESULTS.md from bench/results.json
 	$(PY) -m bench.report

@@ -1,0 +1,44 @@
+"""Keep a task's resident memory near what it actually holds: freed memory goes back to the OS.
+
+Measured with the benchmark (bench/RESULTS.md, "Memory"): after an extract, Arrow's default pool
+(mimalloc) still kept ~37 MiB of pages while holding 0 bytes, and the load's resident set grew by
+~100 MiB that neither Python nor Arrow held, because glibc raises its mmap threshold to the size of
+every large block freed (its "dynamic" threshold): the load's 1-4 MB blocks (S3 chunks, CSV of a
+row group, COPY buffers) then come from the heap, where fragmentation keeps them resident.
+
+So Arrow uses its system pool (glibc malloc, which hands large freed blocks back), and the load
+also fixes glibc's mmap threshold, so every large block is unmapped when freed. The extract does
+not: its many ~340 KB page bodies would each cost fresh page faults (measured slower).
+Both are process-wide settings; a task process runs one task.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+
+# Read by Arrow's C++ library when it first allocates, so it must be set before pyarrow is used
+# (`pyarrow.set_memory_pool` would not reach the Parquet reader and writer, which allocate from the
+# C++ default pool). An operator's own setting wins.
+ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
+
+# glibc's mallopt parameter number for the mmap threshold (malloc.h: M_MMAP_THRESHOLD = -3).
+_M_MMAP_THRESHOLD = -3
+# glibc's default initial threshold; setting it explicitly turns the dynamic raise off.
+MMAP_THRESHOLD_BYTES = 128 * 1024
+
+
+def prefer_system_arrow_pool() -> None:
+    """Arrow allocations through glibc malloc instead of mimalloc, which keeps freed pages."""
+    os.environ.setdefault(ARROW_POOL_VARIABLE, "system")
+
+
+def map_large_blocks(threshold: int = MMAP_THRESHOLD_BYTES) -> bool:
+    """Fix glibc's mmap threshold, so blocks above it are unmapped when freed. False where the C
+    library is not glibc (musl, macOS): nothing is changed there."""
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
+    except (OSError, AttributeError, TypeError):
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, threshold))
