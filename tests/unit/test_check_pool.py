@@ -101,3 +101,17 @@ def test_usable_cpus_honours_a_cgroup_quota(tmp_path):
     (tmp_path / "cpu.max").write_text(f"{(affinity + 4) * 100000} 100000\n")  # above the mask
     assert usable_cpus(tmp_path) == affinity
     assert usable_cpus(tmp_path / "missing") == affinity
+
+
+def test_a_worker_imports_neither_the_http_client_nor_arrow():
+    # What a spawned worker imports is what it costs in memory (each worker is its own interpreter):
+    # requests and tenacity were ~9 MiB of each worker's RSS before record_selector moved out.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, game_market_pipeline.ingest.check_pool; "
+        "print(sorted(m for m in ('requests', 'tenacity', 'pyarrow', 'boto3', 'airflow') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert done.stdout.strip() == "[]"

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from game_market_pipeline.ingest.http_client import select_records
 from game_market_pipeline.ingest.json_codec import decode_json
+from game_market_pipeline.ingest.record_selector import select_records
 from game_market_pipeline.ingest.validate import CheckedRecord, ValidationStats, check_record
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from game_market_pipeline.config.models import ResolvedEndpoint
 from game_market_pipeline.exceptions import ApiResponseError
-from game_market_pipeline.ingest.http_client import ApiClient, select_records
+from game_market_pipeline.ingest.http_client import ApiClient
 from game_market_pipeline.ingest.paginators import PageRequest, Paginator, make_paginator
+from game_market_pipeline.ingest.record_selector import select_records
 
 if TYPE_CHECKING:
     from game_market_pipeline.ingest.check_pool import CheckedPage, LazyCheckPool, PageCheckPool

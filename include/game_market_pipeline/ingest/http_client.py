@@ -21,9 +21,10 @@ import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from game_market_pipeline.config.models import Auth, AuthKind
-from game_market_pipeline.exceptions import ApiAuthError, ApiError, ApiResponseError
+from game_market_pipeline.exceptions import ApiAuthError, ApiError
 from game_market_pipeline.ingest.json_codec import decode_json, decode_json_text
 from game_market_pipeline.ingest.rate_limit import TokenBucket
+from game_market_pipeline.ingest.record_selector import select_records  # noqa: F401 - re-exported
 from game_market_pipeline.ingest.redaction import Redactor, install_log_redaction, strip_params
 
 log = logging.getLogger(__name__)
@@ -233,22 +234,3 @@ class ApiClient:
 
     def close(self) -> None:
         self._session.close()
-
-
-def select_records(body: Any, selector: str, where: str) -> list[dict[str, Any]]:
-    """The list of records inside a response body: `$` is the body itself, else a dotted path."""
-    value = body
-    if selector not in ("$", ""):
-        for part in selector.split("."):
-            if not isinstance(value, dict) or part not in value:
-                raise ApiResponseError(f"{where}: response has no '{selector}' (keys: {_keys(value)})")
-            value = value[part]
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ApiResponseError(f"{where}: '{selector}' is a {type(value).__name__}, expected a list")
-    return value
-
-
-def _keys(value: Any) -> str:
-    return ", ".join(sorted(value)[:12]) if isinstance(value, dict) else type(value).__name__
