@@ -18,10 +18,10 @@ from game_market_pipeline.ingest.http_client import (
     RetryPolicy,
     backoff_seconds,
     parse_retry_after,
-    select_records,
 )
 from game_market_pipeline.ingest.paginators import PageRequest, make_paginator
 from game_market_pipeline.ingest.rate_limit import TokenBucket
+from game_market_pipeline.ingest.record_selector import select_records
 from game_market_pipeline.ingest.redaction import Redactor, install_log_redaction
 
 

@@ -13,10 +13,11 @@ import pytest
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc and /proc are Linux's")
 
 
-def _run(code: str, **env: str) -> dict:
+def _run(code: str, *args: str, **env: str) -> dict:
+    """Run `code` in a fresh interpreter (no inherited Arrow pool choice); its last line is JSON."""
     clean = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**clean, **env},
-                          timeout=120, check=True)
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          env={**clean, **env}, timeout=120, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -55,18 +56,12 @@ print(json.dumps({"fixed": fixed, "retained_mib": anon_mib() - before}))
 """
 
 
-def _retention(mode: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", RETENTION, mode], capture_output=True, text=True, timeout=120,
-                          check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def test_with_the_threshold_fixed_freed_large_blocks_leave_the_resident_set():
-    fixed = _retention("fixed")
+    fixed = _run(RETENTION, "fixed")
     assert fixed["fixed"] is True
     assert fixed["retained_mib"] < 10, fixed
 
 
 def test_without_it_glibc_keeps_them_which_is_why_the_load_sets_it():
     # Documents the behaviour the fix exists for (80 MiB allocated, 78 freed, still resident).
-    assert _retention("default")["retained_mib"] > 60
+    assert _run(RETENTION, "default")["retained_mib"] > 60

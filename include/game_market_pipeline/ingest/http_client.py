@@ -24,7 +24,6 @@ from game_market_pipeline.config.models import Auth, AuthKind
 from game_market_pipeline.exceptions import ApiAuthError, ApiError
 from game_market_pipeline.ingest.json_codec import decode_json, decode_json_text
 from game_market_pipeline.ingest.rate_limit import TokenBucket
-from game_market_pipeline.ingest.record_selector import select_records  # noqa: F401 - re-exported
 from game_market_pipeline.ingest.redaction import Redactor, install_log_redaction, strip_params
 
 log = logging.getLogger(__name__)
