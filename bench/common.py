@@ -1,5 +1,5 @@
 """Shared pieces of the benchmark: measured subprocesses (wall time + peak RSS of the process tree, from /proc),
-services (replay server, moto S3, a dedicated Postgres database), medians, machine facts."""
+CPU use of a measured section (CpuMeter), services (replay server, moto S3, a dedicated Postgres database), medians, machine facts."""
 
 from __future__ import annotations
 
@@ -65,6 +65,103 @@ def _tree_rss(pid: int) -> int:
         total += _rss(current)
         stack += _children(current)
     return total
+
+
+_HZ = os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, elapsed) CPU seconds of the whole machine since boot, summed over its cores (/proc/stat).
+    Idle and iowait are not busy; guest time is already inside user time."""
+    with open("/proc/stat") as handle:
+        ticks = [int(x) for x in handle.readline().split()[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / _HZ, sum(ticks) / _HZ
+
+
+def cores_busy(before: tuple[float, float], after: tuple[float, float]) -> float:
+    """Average number of busy cores between two machine_cpu() readings."""
+    elapsed = (after[1] - before[1]) / (os.cpu_count() or 1)
+    return (after[0] - before[0]) / elapsed if elapsed > 0 else 0.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _HZ  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+class PostgresCpu:
+    """CPU seconds used by the local PostgreSQL server's processes (backends, WAL writer, checkpointer)
+    while polled: per pid the last reading less the first. A backend that exits between two polls loses
+    at most one poll interval of its time."""
+
+    def __init__(self) -> None:
+        self._names: dict[int, bool] = {}
+        self._first: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+        self.poll(first=True)
+
+    def _is_postgres(self, pid: int) -> bool:
+        if pid not in self._names:
+            try:
+                with open(f"/proc/{pid}/comm") as handle:
+                    self._names[pid] = handle.read().strip() == "postgres"
+            except OSError:
+                self._names[pid] = False
+        return self._names[pid]
+
+    def poll(self, first: bool = False) -> None:
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and self._is_postgres(pid := int(entry)):
+                seconds = _cpu_seconds(pid)
+                # A backend born after the first poll started from zero.
+                self._first.setdefault(pid, seconds if first else 0.0)
+                self._last[pid] = max(self._last.get(pid, 0.0), seconds)
+
+    @property
+    def seconds(self) -> float:
+        return sum(self._last[pid] - self._first[pid] for pid in self._last)
+
+
+def _own_cpu() -> float:
+    """This process's CPU seconds plus those of its waited-for children (e.g. the check workers)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+class CpuMeter:
+    """Where the CPU went during a measured section, taken by the measured process itself:
+
+    - `machine_cores_busy`: average busy cores of the whole machine (/proc/stat);
+    - `own_cores`: this process and its waited-for children (the system under test);
+    - `postgres_cores`: the local PostgreSQL server's processes (polled every 0.25 s in a thread);
+    - the rest of the machine's busy time is the servers (replay, moto), the harness and the OS.
+    Figures are cores (CPU seconds per wall second), so they compare across sections of any length."""
+
+    def __init__(self, poll_seconds: float = 0.25) -> None:
+        self._poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._postgres = PostgresCpu()
+        self._machine, self._own, self._started = machine_cpu(), _own_cpu(), time.perf_counter()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self._poll_seconds):
+            self._postgres.poll()
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join()
+        self._postgres.poll()
+        wall = time.perf_counter() - self._started
+        return {"seconds": round(wall, 3),
+                "machine_cores_busy": round(cores_busy(self._machine, machine_cpu()), 3),
+                "own_cores": round((_own_cpu() - self._own) / wall, 3) if wall > 0 else 0.0,
+                "postgres_cores": round(self._postgres.seconds / wall, 3) if wall > 0 else 0.0}
 
 
 def run_measured(argv: list[str], env: dict[str, str] | None = None, timeout: float | None = None,

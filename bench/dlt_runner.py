@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import RAWG_KEY, emit  # noqa: E402
+from bench.common import RAWG_KEY, CpuMeter, emit  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     # json_link paginator follows them as they are. (dlt's api_key auth would add a second `key`
     # to every followed link, and the echoed URL would grow by one `&key=` per page.)
     started = time.perf_counter()
+    cpu = CpuMeter()
     source = rest_api_source({
         "client": {
             "base_url": args.rawg_url + "/",
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                                 dataset_name=args.dataset)
         info = pipeline.run(source)
         seconds = time.perf_counter() - started
+        cpu_use = cpu.stop()
         trace = pipeline.last_trace
         steps = {step.step: (step.finished_at - step.started_at).total_seconds()
                  for step in trace.steps if step.finished_at and step.started_at}
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     if rows != args.expect:
         raise SystemExit(f"dlt landed {rows} rows, expected {args.expect}")
     emit({"system": f"dlt_{args.mode}", "seconds": seconds, "steps": steps, "rows_landed": rows,
-          "tables": tables, "has_failed_jobs": bool(info.has_failed_jobs), "dlt_version": dlt.__version__})
+          "tables": tables, "cpu": cpu_use, "has_failed_jobs": bool(info.has_failed_jobs), "dlt_version": dlt.__version__})
     return 0
 
 

@@ -21,7 +21,7 @@ import tempfile
 import time
 from urllib.parse import urlsplit
 
-from bench.common import RAWG_KEY, emit
+from bench.common import RAWG_KEY, CpuMeter, emit
 
 
 def _fetch_pages(args: tuple[str, int, int, int]) -> tuple[int, int]:
@@ -44,15 +44,17 @@ def _fetch_pages(args: tuple[str, int, int, int]) -> tuple[int, int]:
 def http_bound(rawg_url: str, records: int, clients: int) -> dict:
     last = -(-records // 40)
     started = time.perf_counter()
+    cpu = CpuMeter()
     if clients == 1:
         results = [_fetch_pages((rawg_url, 1, 1, last))]
     else:
         with multiprocessing.get_context("fork").Pool(clients) as pool:
             results = pool.map(_fetch_pages, [(rawg_url, 1 + k, clients, last) for k in range(clients)])
     seconds = time.perf_counter() - started
+    cpu_use = cpu.stop()
     got = sum(r for _, r in results)
     return {"system": "limit_http", "seconds": seconds, "rows_landed": got, "pages": sum(p for p, _ in results),
-            "clients": clients}
+            "clients": clients, "cpu": cpu_use}
 
 
 def copy_bound(pg_url: str, records: int, schema: str) -> dict:
@@ -77,17 +79,19 @@ def copy_bound(pg_url: str, records: int, schema: str) -> dict:
             # The same table as the package's staging (indexes, TOAST compression): the database's bound for it.
             ensure_staging_table(cur, schema, "games")
         started = time.perf_counter()
+        cpu = CpuMeter()
         with conn, conn.cursor() as cur, open(path, "rb") as handle:
             prefer_lz4_toast(cur)
             cur.copy_expert(f'COPY "{schema}".games (_record_key, _content_hash, payload, _ingested_at, _run_id, '
                             '_source_uri) FROM STDIN WITH (FORMAT csv)', handle, size=1 << 20)
         seconds = time.perf_counter() - started
+        cpu_use = cpu.stop()
         with conn.cursor() as cur:
             cur.execute(f'SELECT count(*) FROM "{schema}".games')
             rows = cur.fetchone()[0]
         conn.close()
         return {"system": "limit_copy", "seconds": seconds, "rows_landed": rows,
-                "file_bytes": os.path.getsize(path)}
+                "file_bytes": os.path.getsize(path), "cpu": cpu_use}
     finally:
         os.unlink(path)
 

@@ -12,7 +12,7 @@ import argparse
 import time
 from datetime import date
 
-from bench.common import RAWG_KEY, emit, process_memory, reset_peak_rss
+from bench.common import RAWG_KEY, CpuMeter, emit, process_memory, reset_peak_rss
 
 DAY = date(2026, 11, 20)
 
@@ -61,18 +61,23 @@ def main(argv: list[str] | None = None) -> int:
         # phases, so each phase's peak is its own and the load's is not the extract's.
         reset_peak_rss()
         started = time.perf_counter()
+        meter = CpuMeter()
         result = extract(config, endpoint, settings, s3, run_id, DAY, bucket=args.bucket)
         extracted = time.perf_counter()
+        cpu = {"extract": meter.stop()}
         memory.setdefault("extract", process_memory())
         reset_peak_rss()
+        meter = CpuMeter()
         conn = psycopg2.connect(args.pg_url)
         try:
             loaded = load(config, endpoint, conn, s3, result.manifest_uri, run_id, result.api_calls)
         finally:
             conn.close()
         done = time.perf_counter()
+        cpu["load"] = meter.stop()
         memory.setdefault("load", process_memory())
         return {"seconds": done - started, "extract_seconds": extracted - started, "load_seconds": done - extracted,
+                "cpu": cpu,
                 "api_calls": result.api_calls, "records": result.records, "invalid": result.invalid,
                 "status": loaded.status, "copied": loaded.copied, "inserted": loaded.inserted,
                 "already_complete": result.already_complete}

@@ -96,7 +96,8 @@ def _entry(measured: Any, records: int, seconds: float | None = None, **extra: A
     seconds = seconds if seconds is not None else measured.result.get("seconds", measured.wall_seconds)
     return {"records": records, "seconds": seconds, "records_per_s": records / seconds if seconds else None,
             "process_wall_seconds": measured.wall_seconds, "peak_rss_mib": measured.peak_rss_bytes / 2**20,
-            "rows_landed": measured.result.get("rows_landed"), "result": measured.result, **extra}
+            "rows_landed": measured.result.get("rows_landed"), "cpu": measured.result.get("cpu"),
+            "result": measured.result, **extra}
 
 
 def run_ours(rec: Recorder, key: str, replay: Replay, pg_url: str, records: int, args: argparse.Namespace,
@@ -124,6 +125,7 @@ def run_ours(rec: Recorder, key: str, replay: Replay, pg_url: str, records: int,
     first = measured.result["first"]
     rec.add(key, _entry(measured, records, first["seconds"], api_calls=first["api_calls"],
                         extract_seconds=first["extract_seconds"], load_seconds=first["load_seconds"],
+                        cpu=first.get("cpu"),
                         check_processes=args.ours_check_processes))
     if rerun and "second" in measured.result:
         second = measured.result["second"]
@@ -207,12 +209,13 @@ def parse(rec: Recorder, args: argparse.Namespace) -> None:
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
         for _rep in range(args.reps):
             for label, env in (("real", base), (f"{n}_endpoints", {**base, "GMP_CONFIG_PATH": str(generated)})):
-                for kind in ("dagbag", "single"):
+                for kind in ("dagbag", "single", "single-marginal"):
                     measured = run_measured([sys.executable, "-m", "bench.parse", kind], env=env)
                     rec.add(f"parse/{kind}/{label}", {
                         "seconds": measured.result["seconds"], "process_wall_seconds": measured.wall_seconds,
                         "airflow_import_seconds": measured.result["airflow_import_seconds"],
-                        "dags": measured.result["dags"] if kind == "single" else measured.result["dags"],
+                        "task_imports_seconds": measured.result.get("task_imports_seconds"),
+                        "dags": measured.result["dags"],
                         "import_errors": measured.result.get("import_errors"),
                         "peak_rss_mib": measured.peak_rss_bytes / 2**20})
 

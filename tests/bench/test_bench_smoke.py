@@ -61,6 +61,8 @@ def test_bench_harness_at_a_tiny_size(pg_server_url: str, tmp_path: Path) -> Non
         (single,) = runs[f"parse/single/{label}"]
         assert not bag["import_errors"], bag["import_errors"]
         assert single["dags"] == ["ingest__rawg__games"]
+        (marginal,) = runs[f"parse/single-marginal/{label}"]
+        assert marginal["dags"] == ["ingest__rawg__games"] and marginal["task_imports_seconds"] > 0
     assert runs["parse/dagbag/30_endpoints"][0]["dags"] > runs["parse/dagbag/real"][0]["dags"]
 
     (full,) = runs[f"dbt/full/{RECORDS}"]
