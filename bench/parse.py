@@ -8,7 +8,9 @@
   first `postgres://` Asset makes Airflow discover every provider's Asset URI handlers, and the
   Amazon one imports that hook (boto3), so `single` counts an import the task pays regardless.
 `make-config N OUT`: the real config plus generated RAWG-like endpoints up to N endpoints in all.
-GMP_CONFIG_PATH points the loader at a config (set by the caller).
+GMP_CONFIG_PATH points the loader at a config (set by the caller). The profile in bench/RESULTS.md:
+
+    GMP_CONFIG_PATH=/tmp/500.yaml python -m bench.parse single --cprofile /tmp/single.prof
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dag-id", default="ingest__rawg__games")
     parser.add_argument("--endpoints", type=int, default=500)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--cprofile", type=Path, default=None,
+                        help="single kinds: print the build's top functions (cumulative) and write its stats here")
     args = parser.parse_args(argv)
     if args.kind == "make-config":
         emit({"endpoints": make_config(args.endpoints, args.out)})
@@ -69,7 +73,16 @@ def main(argv: list[str] | None = None) -> int:
         from game_market_pipeline.factory.register import register_endpoint_dags
 
         namespace: dict = {}
-        built = register_endpoint_dags(namespace)
+        if args.cprofile:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            built = profiler.runcall(register_endpoint_dags, namespace)
+            profiler.dump_stats(args.cprofile)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        else:
+            built = register_endpoint_dags(namespace)
         done = time.perf_counter()
         emit({"kind": args.kind, "seconds": done - imported, "airflow_import_seconds": imported - started,
               "task_imports_seconds": task_imports_seconds, "dags": built})

@@ -2,6 +2,7 @@
 the top functions by own samples and by inclusive samples (package functions).
 
     python -m bench.profile --records 20000 [--patch NAME] [--out bench/out/profile.txt]
+    python -m bench.profile --records 20000 --subprocesses     # the check workers' stacks too
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=20000)
     parser.add_argument("--patch", default="")
     parser.add_argument("--rate", type=int, default=50, help="samples per second")
+    parser.add_argument("--subprocesses", action="store_true", help="sample the check workers too")
+    parser.add_argument("--check-processes", type=int, default=None, help="0: every check in the task's process")
     parser.add_argument("--pg-admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "profile.txt")
     args = parser.parse_args(argv)
@@ -62,11 +65,16 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             raw = Path(tmp) / "stacks.txt"
             cmd = [str(PY_SPY), "record", "--format", "raw", "--rate", str(args.rate), "--output", str(raw),
+                   *(["--subprocesses"] if args.subprocesses else []),
                    "--", sys.executable, "-m", "bench.ours", "--rawg-url", replay.rawg, "--s3-url", moto.url,
                    "--pg-url", pg_url, "--bucket", f"bench-{uuid.uuid4().hex[:12]}",
                    "--expect", str(args.records), "--patch", args.patch]
+            if args.check_processes is not None:
+                cmd += ["--check-processes", str(args.check_processes)]
             subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-            text = f"py-spy, {args.records} records, patch={args.patch or 'none'}\n" + summarize(raw)
+            text = (f"py-spy, {args.records} records, patch={args.patch or 'none'}, subprocesses={args.subprocesses}, "
+                    f"check_processes={args.check_processes if args.check_processes is not None else 'config'}\n"
+                    + summarize(raw))
     finally:
         replay.stop()
         moto.stop()
