@@ -85,27 +85,33 @@ def _phase_memory(size: int, runs: list[dict]) -> str | None:
             f"{_fmt(_med(runs, 'peak_rss_mib'))} |")
 
 
+def _cpu_sections(cpu: dict | None) -> dict[str, dict]:
+    """A run's CpuMeter readings by section: ours records one per phase, the others one for the run."""
+    if not cpu:
+        return {}
+    return {"measured run": cpu} if "machine_cores_busy" in cpu else cpu
+
+
 def _cpu_rows(data: dict, sizes: Any) -> list[str]:
-    """Rows of the CPU table: one per system and size (ours: its extract and its load apart)."""
+    """Rows of the CPU table: one per system, size and section (ours: its extract and its load apart)."""
     rows = []
     for size in sizes:
         for system, label in SYSTEMS:
-            runs = _runs(data, f"throughput/{system}/{size}")
-            sections = {"extract": "extract", "load": "load"} if system == "ours" else {None: "measured run"}
-            for section, name in sections.items():
-                meters = [(r.get("cpu") or {}) for r in runs]
-                meters = [mt.get(section) if section else mt for mt in meters]
-                meters = [mt for mt in meters if mt and "machine_cores_busy" in mt]
-                if not meters:
-                    continue
-
-                def med(field: str, meters: list = meters) -> float:
-                    return median(mt[field] for mt in meters)
-
-                busy, own, pg = med("machine_cores_busy"), med("own_cores"), med("postgres_cores")
-                rows.append(f"| {size:,} | {label} | {name} | {_fmt(med('seconds'), 1)} | {busy:.2f} | {own:.2f} | "
+            by_section: dict[str, list[dict]] = {}
+            for run in _runs(data, f"throughput/{system}/{size}"):
+                for section, reading in _cpu_sections(run.get("cpu")).items():
+                    by_section.setdefault(section, []).append(reading)
+            for section, readings in by_section.items():
+                med = {field: median(r[field] for r in readings)
+                       for field in ("seconds", "machine_cores_busy", "own_cores", "postgres_cores")}
+                busy, own, pg = med["machine_cores_busy"], med["own_cores"], med["postgres_cores"]
+                rows.append(f"| {size:,} | {label} | {section} | {_fmt(med['seconds'], 1)} | {busy:.2f} | {own:.2f} | "
                             f"{pg:.2f} | {max(0.0, busy - own - pg):.2f} |")
     return rows
+
+
+def _measured(data: dict, prefix: str) -> bool:
+    return any(key.startswith(prefix) for key in data.get("runs", {}))
 
 
 def render(data: dict) -> str:
@@ -242,7 +248,7 @@ def render(data: dict) -> str:
     out.append("")
 
     out.append("### 5. DAG parse time (each in a fresh interpreter; medians)\n")
-    if not any(k.startswith("parse/") for k in data["runs"]):
+    if not _measured(data, "parse/"):
         out.append("Not measured in these runs.")
     else:
         out.append("| config | measurement | runs | seconds | DAGs | import of airflow s (apart) | "
@@ -266,7 +272,7 @@ def render(data: dict) -> str:
     out.append("")
 
     out.append("### 6. Transform: full `dbt build` of the games gold layer vs incremental after 1 % changed\n")
-    if not any(k.startswith("dbt/full/") for k in data["runs"]):
+    if not _measured(data, "dbt/full/"):
         out.append("Not measured in these runs.")
     else:
         out.append("| games | runs | full build s | incremental s | changed rows | incremental ÷ full |")

@@ -215,6 +215,7 @@ def parse(rec: Recorder, args: argparse.Namespace) -> None:
                         "seconds": measured.result["seconds"], "process_wall_seconds": measured.wall_seconds,
                         "airflow_import_seconds": measured.result["airflow_import_seconds"],
                         "task_imports_seconds": measured.result.get("task_imports_seconds"),
+                        "s3_hook_loaded": measured.result.get("s3_hook_loaded"),
                         "dags": measured.result["dags"],
                         "import_errors": measured.result.get("import_errors"),
                         "peak_rss_mib": measured.peak_rss_bytes / 2**20})

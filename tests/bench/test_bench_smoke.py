@@ -63,6 +63,10 @@ def test_bench_harness_at_a_tiny_size(pg_server_url: str, tmp_path: Path) -> Non
         assert single["dags"] == ["ingest__rawg__games"]
         (marginal,) = runs[f"parse/single-marginal/{label}"]
         assert marginal["dags"] == ["ingest__rawg__games"] and marginal["task_imports_seconds"] > 0
+        # The marginal figure's premise: the plain build imports the S3 hook itself (Airflow's Asset
+        # URI handler discovery), the marginal one finds it already imported.
+        assert single["s3_hook_loaded"] == {"before_build": False, "after_build": True}
+        assert marginal["s3_hook_loaded"] == {"before_build": True, "after_build": True}
     assert runs["parse/dagbag/30_endpoints"][0]["dags"] > runs["parse/dagbag/real"][0]["dags"]
 
     (full,) = runs[f"dbt/full/{RECORDS}"]
