@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check-processes", type=int, default=None, help="0: every check in the task's process")
     parser.add_argument("--pg-admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "profile.txt")
+    parser.add_argument("--raw-out", type=Path, default=None, help="keep py-spy's raw stacks here")
     args = parser.parse_args(argv)
     pg_url = ensure_database(args.pg_admin_url, "gmp_bench")
     reset_schemas(pg_url, "raw", "ops")
@@ -72,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.check_processes is not None:
                 cmd += ["--check-processes", str(args.check_processes)]
             subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+            if args.raw_out:
+                args.raw_out.parent.mkdir(parents=True, exist_ok=True)
+                args.raw_out.write_bytes(raw.read_bytes())
             text = (f"py-spy, {args.records} records, patch={args.patch or 'none'}, subprocesses={args.subprocesses}, "
                     f"check_processes={args.check_processes if args.check_processes is not None else 'config'}\n"
                     + summarize(raw))

@@ -2,6 +2,10 @@
 targets). The prose around the block (analysis, profiles) is kept as written.
 
     python -m bench.report [--results bench/results.json] [--md bench/RESULTS.md]
+    python -m bench.report --results bench/results-<name>.json --block <name>
+
+A named block renders a second run (another VM's, which no ratio may mix with the first) between
+`<!-- generated:<name>:start -->` and `<!-- generated:<name>:end -->`.
 """
 
 from __future__ import annotations
@@ -296,12 +300,22 @@ def render(data: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_results_md(data: dict, path: Path) -> None:
-    block = f"{START}\n{render(data)}{END}"
-    if path.exists() and START in path.read_text():
-        text = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _: block, path.read_text(), flags=re.S)
+def markers(block: str | None) -> tuple[str, str]:
+    if block is None:
+        return START, END
+    if not re.fullmatch(r"[a-z0-9-]+", block):
+        raise SystemExit(f"block name {block!r}: use lower-case letters, digits and '-'")
+    return f"<!-- generated:{block}:start -->", f"<!-- generated:{block}:end -->"
+
+
+def write_results_md(data: dict, path: Path, block: str | None = None) -> None:
+    start, end = markers(block)
+    rendered = f"{start}\n{render(data)}{end}"
+    text = path.read_text() if path.exists() else "# Benchmark results\n"
+    if start in text:
+        text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: rendered, text, flags=re.S)
     else:
-        text = f"# Benchmark results\n\n{block}\n"
+        text = f"{text.rstrip()}\n\n{rendered}\n"
     path.write_text(text)
 
 
@@ -309,13 +323,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--md", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument("--block", default=None, help="a named second block (another run) instead of the main one")
     parser.add_argument("--print", action="store_true", help="print the block instead of writing the file")
     args = parser.parse_args(argv)
     data = json.loads(args.results.read_text())
     if args.print:
         print(render(data))
     else:
-        write_results_md(data, args.md)
+        write_results_md(data, args.md, args.block)
     return 0
 
 

@@ -73,10 +73,19 @@ def test_bench_harness_at_a_tiny_size(pg_server_url: str, tmp_path: Path) -> Non
     (incremental,) = runs[f"dbt/incremental/{RECORDS}"]
     assert full["seconds"] > 0 and incremental["changed"] == RECORDS // 100
 
-    from bench.report import render
+    from bench.report import render, write_results_md
 
     text = render(data)
     assert "### Targets" in text and "dlt rest_api" in text
+    # A second run (another VM) renders into its own named block; the prose and the main block stay.
+    md = tmp_path / "RESULTS.md"
+    md.write_text("# Benchmark results\n\nprose kept\n")
+    write_results_md(data, md)
+    write_results_md(data, md, block="second-vm")
+    write_results_md(data, md, block="second-vm")  # re-rendered in place, not appended again
+    text = md.read_text()
+    assert text.count("<!-- generated:start -->") == 1 and text.count("<!-- generated:second-vm:start -->") == 1
+    assert "prose kept" in text and text.count("### Targets") == 2
 
     import psycopg2
 

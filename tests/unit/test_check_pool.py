@@ -115,3 +115,45 @@ def test_a_worker_imports_neither_the_http_client_nor_arrow():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert done.stdout.strip() == "[]"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
+
+
+def test_workers_exit_when_the_task_process_is_killed_without_closing_them(tmp_path):
+    # SIGKILL (the OOM killer, a supervisor's escalation) runs no cleanup: the workers must notice
+    # on their own. Before they watched their parent, they idled forever, re-parented to PID 1.
+    import subprocess
+    import sys
+    import time
+
+    content, _ = _page(120)
+    code = (
+        "import os, signal, sys\n"
+        "from game_market_pipeline.ingest.check_pool import PageCheckPool\n"
+        "if __name__ == '__main__':\n"
+        "    pool = PageCheckPool(2, 'rawg.Game', 'id', 'results')\n"
+        "    content = sys.stdin.buffer.read()\n"
+        "    assert pool.check(content, 'rawg.games page 1') is not None\n"
+        "    print(*pool.worker_pids, flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    # Output to files, not pipes: a surviving worker holds them open, and a pipe would never end.
+    out, err = tmp_path / "out.txt", tmp_path / "err.txt"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        done = subprocess.run([sys.executable, "-c", code], input=content, stdout=stdout, stderr=stderr, timeout=120)
+    assert done.returncode == -signal.SIGKILL, err.read_text()[-2000:]
+    workers = [int(pid) for pid in out.read_text().split()]
+    assert len(workers) >= 1
+    deadline = time.monotonic() + 10 * check_pool.PARENT_POLL_SECONDS
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in workers if _alive(pid)]
+    for pid in left:  # never leave them behind, even when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"check workers {left} outlived their killed task process"

@@ -12,6 +12,11 @@ the record models), so they are used only
 for a walk of many pages whose list is planned up front, and only with more than one CPU. A page
 goes to a worker only while the workers have room; otherwise its page thread checks it, so the
 task's own core keeps working and a slow or dead worker never holds the walk back.
+
+A worker outlives nothing: when the task process dies without closing the pool (SIGKILL, the OOM
+killer, a supervisor's escalation after SIGTERM), its workers notice within a second and exit,
+instead of idling forever on a queue nobody will write to (seen in the benchmark: orphans of a
+killed task process, re-parented to PID 1, still alive until killed by hand).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import math
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -41,6 +47,8 @@ MIN_PAGES_FOR_WORKERS = 16
 # extract 4.9 s in-process, 3.8 s with one worker, 3.3 s with two, 3.5 s with three). Past two the task's
 # process (HTTP, Parquet, S3) is the bound.
 MAX_AUTO_WORKERS = 2
+# How often a worker checks that the task process is still there: the longest an orphan lives.
+PARENT_POLL_SECONDS = 1.0
 # Pages queued per worker before a page thread checks its page itself: one being checked and one
 # waiting keeps a worker busy; more would leave the task's own core idle while the workers lag.
 PAGES_QUEUED_PER_WORKER = 2
@@ -97,7 +105,7 @@ class PageCheckPool:
             max_workers=processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(record_model,),
+            initargs=(record_model, os.getpid()),
         )
 
     def check(self, content: bytes, where: str) -> CheckedPage | None:
@@ -133,6 +141,11 @@ class PageCheckPool:
             return None
         rows, stats = result
         return CheckedPage([CheckedRecord(*row) for row in rows], stats)
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """The worker processes started so far (they start with the first pages sent to them)."""
+        return list(getattr(self._executor, "_processes", None) or {})
 
     def _local_model(self) -> Any:
         if self._model is None:
@@ -193,11 +206,26 @@ class LazyCheckPool:
 _model: Any = None
 
 
-def _init_worker(record_model_name: str) -> None:
+def _init_worker(record_model_name: str, parent_pid: int) -> None:
     global _model
+    # First, so a parent that dies while this worker imports is noticed too.
+    threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), name="parent-watch", daemon=True).start()
     from game_market_pipeline.records.registry import record_model
 
     _model = record_model(record_model_name)
+
+
+def _exit_when_orphaned(parent_pid: int, poll_seconds: float = PARENT_POLL_SECONDS) -> None:
+    """Exit this worker once `parent_pid` is no longer its parent (it died; the worker was re-parented).
+
+    A worker blocks reading the pool's call queue, whose write end it holds itself (spawn passes both
+    ends), so the parent's death never reaches it as end-of-file. PR_SET_PDEATHSIG is no substitute:
+    it fires when the parent *thread* that started the worker ends, and workers start from page
+    threads. os._exit, not sys.exit: the pool's own threads must not run their shutdown here.
+    """
+    while os.getppid() == parent_pid:
+        time.sleep(poll_seconds)
+    os._exit(1)
 
 
 def _check_page(
