@@ -45,8 +45,9 @@ class Recorder:
     """Results merged into one JSON file. Every write re-reads the file under a lock, so separate
     invocations (e.g. the 1M run apart from the rest) never drop each other's entries."""
 
-    def __init__(self, path: Path, argv: list[str]):
+    def __init__(self, path: Path, argv: list[str], append: bool = False):
         self.path = path
+        self.append = append  # continue a campaign: keep the file's earlier runs of the same keys
         self.fresh: set[str] = set()
         self.command = {"command": "python -m bench.run " + shlex.join(argv),
                         "at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -74,10 +75,11 @@ class Recorder:
         entry["loadavg"] = [round(x, 2) for x in os.getloadavg()]
 
         def change(data: dict[str, Any]) -> None:
-            # A key measured again in this invocation replaces the older runs of that key.
-            if key not in self.fresh:
+            # A key measured again in this invocation replaces the older runs of that key, unless
+            # this invocation continues the campaign (--append: e.g. its remaining repetitions).
+            if key not in self.fresh and not self.append:
                 data["runs"][key] = []
-            data["runs"][key].append(entry)
+            data["runs"].setdefault(key, []).append(entry)
 
         self._update(change)
         self.fresh.add(key)
@@ -266,12 +268,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", default="gmp_bench")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--no-report", action="store_true", help="do not rewrite bench/RESULTS.md")
+    parser.add_argument("--append", action="store_true",
+                        help="add to the --out file's runs of the same keys (the rest of a campaign) instead of "
+                             "replacing them")
     args = parser.parse_args(argv)
     args.systems = set(args.systems.split(","))
     args.dlt_modes = [m for m in ("default", "nesting0") if m in args.dlt_modes.split(",")]
     if "dlt" in args.systems and not BENCH_PY.exists():
         raise SystemExit(f"{BENCH_PY} is missing: run `make bench-venv` (dlt lives in its own virtualenv)")
-    rec = Recorder(args.out, argv)
+    rec = Recorder(args.out, argv, append=args.append)
     pg_url = ensure_database(args.pg_admin_url, args.database)
     started = time.perf_counter()
     sections = args.sections.split(",")
