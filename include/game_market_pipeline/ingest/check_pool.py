@@ -14,7 +14,7 @@ goes to a worker only while the workers have room; otherwise its page thread che
 task's own core keeps working and a slow or dead worker never holds the walk back.
 
 A worker outlives nothing: when the task process dies without closing the pool (SIGKILL, the OOM
-killer, a supervisor's escalation after SIGTERM), its workers notice within a second and exit,
+killer), its workers notice within a second and exit,
 instead of idling forever on a queue nobody will write to (seen in the benchmark: orphans of a
 killed task process, re-parented to PID 1, still alive until killed by hand).
 """
@@ -141,11 +141,6 @@ class PageCheckPool:
             return None
         rows, stats = result
         return CheckedPage([CheckedRecord(*row) for row in rows], stats)
-
-    @property
-    def worker_pids(self) -> list[int]:
-        """The worker processes started so far (they start with the first pages sent to them)."""
-        return list(getattr(self._executor, "_processes", None) or {})
 
     def _local_model(self) -> Any:
         if self._model is None:
