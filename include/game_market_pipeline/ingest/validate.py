@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from game_market_pipeline.ingest.hashing import hash_canonical
 from game_market_pipeline.ingest.json_codec import canonical_json_bytes
 from game_market_pipeline.records.base import ApiRecord
+from game_market_pipeline.records.validation_twin import forbid_extra_validator
 
 MAX_DRIFT_FIELDS = 200
 
@@ -73,8 +74,13 @@ def check_record(raw: Any, model: type[ApiRecord], primary_key: str, stats: Vali
     key = raw.get(primary_key) if isinstance(raw, dict) else None
     try:
         # Records almost never carry fields the model does not know: validating with extras
-        # forbidden proves that in pydantic-core, with no Python walk over ~50 nested models.
-        model.model_validate(raw, extra="forbid")
+        # forbidden proves that in pydantic-core, with no Python walk over ~50 nested models, and
+        # the model's instance-free twin does it without building them either.
+        twin = forbid_extra_validator(model)
+        if twin is None:
+            model.model_validate(raw, extra="forbid")
+        else:
+            twin.validate_python(raw)
         drift: set[str] = set()
     except ValidationError:
         # Extra fields (schema drift) or a real error: the model as declared decides which.
