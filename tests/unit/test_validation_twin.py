@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from game_market_pipeline.records.base import ApiRecord
 from game_market_pipeline.records.registry import known_record_models, record_model
@@ -152,6 +152,11 @@ def test_models_with_validators_get_no_twin() -> None:
     class Holder(ApiRecord):
         inner: Checked
 
+    class StrictRecord(ApiRecord):
+        model_config = ConfigDict(strict=True)
+        id: int
+
+    assert forbid_extra_validator(StrictRecord) is None
     assert forbid_extra_validator(Checked) is None
     assert forbid_extra_validator(Holder) is None  # a validator anywhere below counts
     assert forbid_extra_validator(record_model("pokemontcg.Card")) is None  # BeforeValidator dates

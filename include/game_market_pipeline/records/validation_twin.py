@@ -61,6 +61,9 @@ def _typed_dict_of(model_node: dict[str, Any]) -> dict[str, Any]:
         or model_node.get("post_init")
         or model_node.get("custom_init")
         or model_node.get("root_model")
+        # Strict models: strictness reaches nested validators through the model's build; not mirrored.
+        or model_node.get("strict")
+        or (model_node.get("config") or {}).get("strict")
     ):
         raise NoTwin(f"model {model_node.get('cls')!r} is not a plain field model")
     fields = {}
