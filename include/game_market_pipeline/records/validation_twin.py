@@ -5,8 +5,8 @@ Ingestion validates every record and keeps only the verdict (the raw payload is 
 the ~50 frozen model instances pydantic builds for each RAWG game are thrown away at once. The twin
 is the model's own core schema with every `model` node turned into a `typed-dict` node with the
 same fields, field schemas, aliases and config: pydantic-core checks exactly what it checks for
-the model, and returns plain dicts. On the synthetic RAWG games that is 0.08 ms a record instead of
-0.15 (bench/RESULTS.md).
+the model, and returns plain dicts. On the synthetic RAWG games that is 0.082 ms a record instead of
+0.145 (bench/RESULTS.md).
 
 A twin exists only for schemas made of plain field types. A model with validators (function
 nodes), computed defaults or any schema node not in `_PLAIN_NODES` gets none, and its records are
