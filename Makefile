@@ -23,7 +23,7 @@ venv: $(STAMP) ## create the virtualenv and install the package (idempotent)
 run: venv ## the whole pipeline end to end on the local stack (embedded Postgres, moto S3, replay APIs)
 	$(PY) -m game_market_pipeline.local.run_all
 
-test: venv ## the whole test suite (real Postgres, S3 endpoint and HTTP replay server)
+test: venv helm-tool ## the whole test suite (real Postgres, S3 endpoint and HTTP replay server)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 test-fast: venv ## unit tests only

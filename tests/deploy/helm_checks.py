@@ -96,7 +96,7 @@ def render_infra_template(text: str, variables: Mapping[str, str]) -> str:
 
 
 def layer_files(environment: str | None) -> list[Path]:
-    files = [HELM_DIR / "values.yaml"]
+    files = [HELM_DIR / "values.yaml", HELM_DIR / "values-pod-template.yaml"]
     if environment:
         files.append(HELM_DIR / f"values-{environment}.yaml")
     return files

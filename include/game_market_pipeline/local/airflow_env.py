@@ -14,7 +14,6 @@ from pathlib import Path
 from game_market_pipeline.local import stack
 
 AIRFLOW_META_DB = "airflow_meta"
-POOL_SOURCES = ("rawg", "tcgdex", "pokemontcg", "pokeapi")
 
 
 def airflow_bin() -> str:
@@ -64,6 +63,8 @@ def airflow_environment(
             ),
             "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
             "NO_PROXY": "*",
+            # As on the cluster (helm/values.yaml): scheduled runs start without unpausing by hand.
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             # Local runs make no call to the internet (Cosmos would send telemetry otherwise).
             "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         }
@@ -73,16 +74,11 @@ def airflow_environment(
 
 
 def prepare_airflow(env: dict[str, str], quiet: bool = True) -> None:
-    """Migrate the metadata DB, create one pool per API source, create the lake bucket if missing."""
+    """Migrate the metadata DB, sync the pools the config declares, create the lake bucket if missing."""
     out = subprocess.DEVNULL if quiet else None
     subprocess.run([airflow_bin(), "db", "migrate"], env=env, check=True, stdout=out)
-    for source in POOL_SOURCES:
-        subprocess.run(
-            [airflow_bin(), "pools", "set", f"api_{source}", "2", f"API calls to {source}"],
-            env=env,
-            check=True,
-            stdout=out,
-        )
+    # The same pools the cluster gets from the scheduler's init container (helm/values.yaml).
+    subprocess.run([str(Path(airflow_bin()).with_name("gmp-pools")), "sync"], env=env, check=True, stdout=out)
     ensure_lake_bucket(env)
 
 

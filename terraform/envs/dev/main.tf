@@ -62,6 +62,7 @@ module "airflow_release" {
   image_tag     = var.image_tag
   values = [
     file("${path.root}/../../../helm/values.yaml"),
+    file("${path.root}/../../../helm/values-pod-template.yaml"),
     file("${path.root}/../../../helm/values-dev.yaml"),
     module.platform.helm_infra_values,
   ]

@@ -24,5 +24,5 @@ variable "image_tag" {
 variable "chart_version" {
   type        = string
   description = "Version of the official Airflow Helm chart."
-  default     = "1.18.0"
+  default     = "1.19.0"
 }

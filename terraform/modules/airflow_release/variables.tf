@@ -13,7 +13,7 @@ variable "namespace" {
 variable "chart_version" {
   type        = string
   description = "Version of the official apache-airflow/airflow chart (helm/README.md explains the pin)."
-  default     = "1.18.0"
+  default     = "1.19.0"
 }
 
 variable "values" {
