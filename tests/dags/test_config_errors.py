@@ -81,7 +81,7 @@ def test_a_broken_source_drops_only_that_sources_dags(dagbag_on, shipped_ingest_
     assert rawg and _ingest_ids(bag) == shipped_ingest_ids - rawg
     assert {TRANSFORM, ROLLBACK} <= set(bag.dag_ids)
     assert list(errors) == ["config_problems.py"]
-    assert "source 'rawg', field 'sources.0.defaults.quarantine_threshold'" in errors["config_problems.py"]
+    assert "source 'rawg', field 'defaults.quarantine_threshold'" in errors["config_problems.py"]
     assert "1 problem(s)" in errors["config_problems.py"]
     assert all(f"`{dag_id}` not loaded" in bag.dags[TRANSFORM].doc_md for dag_id in rawg)
 

@@ -266,7 +266,8 @@ def _parse_source(
             # Every endpoint was left out for reasons already reported: "too short" would only add noise.
             errors = [e for e in errors if tuple(e["loc"])[:1] != ("endpoints",)]
         problems += [
-            ConfigProblem(str(file), source_name, None, _field_of(("sources", s_index, *e["loc"])), _message(e))
+            # Relative to the source, as an endpoint's fields are to the endpoint (the name says which).
+            ConfigProblem(str(file), source_name, None, _field_of(tuple(e["loc"])), _message(e))
             for e in errors
         ]
         # The source's own settings (defaults, auth, ...) are broken: none of its endpoints loads.
@@ -307,7 +308,7 @@ def parse_config(raw: Any, file: Path, only_dag_id: str | None = None) -> Loaded
         if source_name in repeated_sources:
             if repeated_sources[source_name][0] == s_index:  # one problem per name, at its first entry
                 problems.append(ConfigProblem(
-                    str(file), source_name, None, f"sources.{s_index}.name",
+                    str(file), source_name, None, "name",
                     _repeated("source", source_name, repeated_sources[source_name], ""),
                 ))
             left_out += [
