@@ -95,3 +95,23 @@ def test_the_json_schema_for_editors_covers_the_quality_section():
         "QualityConfig" in schema["$defs"]
         and schema["$defs"]["QualityConfig"]["additionalProperties"] is False
     )
+
+
+def test_staging_checks_of_an_endpoint_left_out_by_its_config_are_skipped_with_a_warning(caplog):
+    raw = _raw()
+    raw["sources"][0]["endpoints"][0]["paginator"] = {"kind": "cursorz"}  # rawg.games: left out
+    loaded = parse_config(raw, Path("endpoints.yaml"))
+    with caplog.at_level("WARNING", logger="game_market_pipeline.quality.checks"):
+        plan = plan_from_loaded(loaded)
+    assert plan.problems == ()
+    assert plan.skipped == (
+        "endpoints.yaml, field 'quality.staging.rawg__games': checks skipped, "
+        "the endpoint's config has a problem (see the config's import error)",
+    )
+    assert plan.skipped[0] in caplog.text
+    tables = {spec.table for spec in plan.specs}
+    assert "raw.rawg__games" not in tables and "raw.rawg__genres" in tables
+    # A staging table no endpoint of the file has is still a problem (a typo, not a dropped endpoint).
+    raw["quality"]["staging"]["rawg__gamez"] = {"quarantine_rate": {}}
+    plan = plan_from_loaded(parse_config(raw, Path("endpoints.yaml")))
+    assert [p.field for p in plan.problems] == ["quality.staging.rawg__gamez"]

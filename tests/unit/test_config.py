@@ -95,7 +95,7 @@ def test_bad_identifier_and_duplicate_endpoint(raw_config):
     raw_config["sources"][1]["endpoints"].append(dict(raw_config["sources"][1]["endpoints"][0]))
     problems = [str(p) for p in parse_config(raw_config, Path("f.yaml")).problems]
     assert any("field 'name'" in p and "pattern" in p for p in problems)
-    assert any("duplicate endpoint names" in p and "series" in p for p in problems)
+    assert any("duplicate endpoint name 'series'" in p for p in problems)
 
 
 def test_missing_file_and_broken_yaml(tmp_path):
@@ -189,7 +189,7 @@ def test_only_dag_id_parses_everything_when_no_single_endpoint_makes_that_id(raw
     raw_config["sources"][0]["endpoints"].append(dict(raw_config["sources"][0]["endpoints"][1]))
     duplicated = parse_config(raw_config, Path("f.yaml"), only_dag_id="ingest__rawg__genres")
     assert duplicated.only_dag_id is None
-    assert any("duplicate endpoint names" in str(p) for p in duplicated.problems)
+    assert any("duplicate endpoint name 'genres'" in str(p) for p in duplicated.problems)
 
 
 def test_only_dag_id_with_two_name_pairs_spelling_the_same_id_parses_everything(raw_config):
@@ -222,3 +222,82 @@ def test_load_config_leaves_the_garbage_collector_as_it_found_it():
         assert not gc.isenabled()  # a caller's own pause is not ended for it
     finally:
         gc.enable()
+
+
+# --- config errors stay local (docs/CONFIG_ERRORS.md) ---
+
+
+def _ids(loaded) -> set[str]:
+    return {e.dag_id for e in loaded.endpoints}
+
+
+def test_a_broken_source_drops_only_that_sources_endpoints(raw_config):
+    everything = _ids(parse_config(raw_config, Path("f.yaml")))
+    rawg = {f"ingest__rawg__{e['name']}" for e in raw_config["sources"][0]["endpoints"]}
+    raw_config["sources"][0]["defaults"]["rate_limit"] = {"requests_per_second": "fast"}
+    loaded = parse_config(raw_config, Path("f.yaml"))
+    assert loaded.config is not None
+    assert _ids(loaded) == everything - rawg and rawg
+    problems = [str(p) for p in loaded.problems]
+    assert problems == [
+        "f.yaml, source 'rawg', field 'defaults.rate_limit.requests_per_second': "
+        "Input should be a valid number, unable to parse string as a number"
+    ]
+    assert {f"ingest__{s}__{e}" for s, e in loaded.left_out} == rawg
+
+
+def test_a_bad_source_setting_drops_its_source_even_when_its_endpoints_are_fine(raw_config):
+    raw_config["sources"][1]["auth"] = {"kind": "header"}  # no header name
+    loaded = parse_config(raw_config, Path("f.yaml"))
+    assert not any(e.source == "tcgdex" for e in loaded.endpoints)
+    assert {e.source for e in loaded.endpoints} == {"rawg", "pokemontcg", "pokeapi"}
+    (problem,) = loaded.problems
+    assert problem.source == "tcgdex" and problem.endpoint is None and problem.field == "auth"
+
+
+def test_a_duplicate_endpoint_name_drops_only_the_duplicates_and_says_which(raw_config):
+    everything = _ids(parse_config(raw_config, Path("f.yaml")))
+    tcgdex = raw_config["sources"][1]["endpoints"]
+    tcgdex.append({**tcgdex[0], "path": "/series-again"})
+    loaded = parse_config(raw_config, Path("f.yaml"))
+    assert _ids(loaded) == everything - {"ingest__tcgdex__series"}
+    assert loaded.left_out == (("tcgdex", "series"),)
+    assert [str(p) for p in loaded.problems] == [
+        "f.yaml, source 'tcgdex', endpoint 'series', field 'name': duplicate endpoint name 'series': "
+        f"used 2 times in source 'tcgdex' (entries #0, #{len(tcgdex) - 1}, counted from 0); "
+        "none of them is loaded until the name is unique"
+    ]
+
+
+def test_a_duplicate_source_name_drops_only_the_sources_of_that_name(raw_config):
+    raw_config["sources"].append(copy.deepcopy(raw_config["sources"][3]))  # pokeapi twice
+    loaded = parse_config(raw_config, Path("f.yaml"))
+    assert {e.source for e in loaded.endpoints} == {"rawg", "tcgdex", "pokemontcg"}
+    assert [(p.source, p.field) for p in loaded.problems] == [("pokeapi", "name")]
+    assert "duplicate source name 'pokeapi': used 2 times (entries #3, #4" in loaded.problems[0].message
+    pokeapi = {(s, e["name"]) for s in ["pokeapi"] for e in raw_config["sources"][3]["endpoints"]}
+    assert set(loaded.left_out) == pokeapi and len(loaded.left_out) == len(pokeapi)
+
+
+def test_every_source_broken_leaves_no_config_and_no_noise(raw_config):
+    for source in raw_config["sources"]:
+        source["base_url"] = 5
+    loaded = parse_config(raw_config, Path("f.yaml"))
+    assert loaded.config is None and loaded.endpoints == ()
+    assert [(p.source, p.field) for p in loaded.problems] == [(s["name"], "base_url") for s in raw_config["sources"]]
+
+
+def test_a_yaml_syntax_error_is_one_problem_naming_file_and_line(tmp_path):
+    lines = DEFAULT_CONFIG_PATH.read_text().splitlines()
+    broken_line = next(i for i, line in enumerate(lines) if "name: genres" in line)
+    lines[broken_line] = lines[broken_line].replace("{name: genres", "{name: [genres")
+    path = tmp_path / "endpoints.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    loaded = load_config(path)
+    (problem,) = loaded.problems
+    assert loaded.config is None and problem.field == "<yaml>"
+    assert str(problem).startswith(f"{path}, field '<yaml>': the file does not parse as YAML: line ")
+    # The line an editor shows (1-based), not PyYAML's 0-based mark.
+    line = int(problem.message.split("line ")[1].split(",")[0])
+    assert broken_line + 1 <= line <= broken_line + 2, (broken_line, problem.message)
+    assert "<unicode string>" not in problem.message

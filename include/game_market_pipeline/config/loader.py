@@ -1,8 +1,10 @@
 """Load the shared config, merge source defaults under endpoints, and report every problem.
 
-Endpoints are validated one by one, so a broken endpoint is reported (file, endpoint, field) while
-the others still load: the DAG factory registers the good ones and `dags/config_problems.py`
-turns the problems into an import error that CI fails on.
+A problem drops only what it concerns (docs/CONFIG_ERRORS.md): a broken endpoint only itself, a
+broken source (its `defaults`, `auth`, ...) only its endpoints, a name used twice only the entries of
+that name; each is reported (file, source, endpoint, field) while the rest still loads. The DAG
+factory registers what loaded, `LoadedConfig.left_out` names what did not, and
+`dags/config_problems.py` turns the problems into the one import error that CI fails on.
 
 A task process needs one ingestion DAG only: `only_dag_id="ingest__<source>__<endpoint>"` validates
 the file-level settings, that endpoint's source and that endpoint, and skips the other endpoints,
@@ -53,6 +55,20 @@ class LoadedConfig:
     # Set when only this DAG's endpoint was validated (parse_config(only_dag_id=...)): a partial
     # config, fit to build that one DAG, never to list endpoints or generate dbt sources.
     only_dag_id: str | None = None
+    # (source, endpoint) of every endpoint in the file that was not loaded because of a problem.
+    left_out: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def left_out_tables(self) -> frozenset[str]:
+        """Staging tables `<source>__<endpoint>` whose endpoint config did not load."""
+        return frozenset(f"{source}__{endpoint}" for source, endpoint in self.left_out)
+
+    def problems_of(self, source: str, endpoint: str) -> tuple[ConfigProblem, ...]:
+        """The problems that keep this endpoint out: its own, its source's and the file's."""
+        return tuple(
+            p for p in self.problems
+            if p.source is None or (p.source == source and p.endpoint in (None, endpoint))
+        )
 
     def endpoint(self, source: str, name: str) -> ResolvedEndpoint:
         for endpoint in self.endpoints:
@@ -168,16 +184,109 @@ def _narrowed(raw: dict[str, Any], dag_id: str) -> dict[str, Any] | None:
     return {**raw, "sources": [{**raw_source, "endpoints": [raw_endpoint]}]}
 
 
+def _name_of(raw: Any, index: int) -> str:
+    return str(raw.get("name", f"#{index}")) if isinstance(raw, dict) else f"#{index}"
+
+
+def _repeated_names(items: list[Any]) -> dict[str, list[int]]:
+    """Names used by more than one item of a YAML list -> the items' positions (0-based)."""
+    positions: dict[str, list[int]] = {}
+    for index, item in enumerate(items):
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            positions.setdefault(item["name"], []).append(index)
+    return {name: where for name, where in positions.items() if len(where) > 1}
+
+
+def _repeated(what: str, name: str, where: list[int], within: str) -> str:
+    positions = ", ".join(f"#{i}" for i in where)
+    return (
+        f"duplicate {what} name {name!r}: used {len(where)} times{within} (entries {positions}, counted from 0); "
+        f"none of them is loaded until the name is unique"
+    )
+
+
+def _source_endpoints(raw_source: dict[str, Any]) -> list[Any]:
+    endpoints = raw_source.get("endpoints")
+    return endpoints if isinstance(endpoints, list) else []
+
+
+def _parse_source(
+    file: Path,
+    s_index: int,
+    raw_source: dict[str, Any],
+    problems: list[ConfigProblem],
+    left_out: list[tuple[str, str]],
+) -> SourceConfig | None:
+    """One source with its valid endpoints, or None; every problem is named and every endpoint that
+    is not loaded is added to `left_out`. A problem here never reaches another source."""
+    from game_market_pipeline.records.registry import known_record_models
+
+    source_name = _name_of(raw_source, s_index)
+    raw_endpoints = _source_endpoints(raw_source)
+    repeated = _repeated_names(raw_endpoints)
+    good_endpoints = []
+    for e_index, raw_endpoint in enumerate(raw_endpoints):
+        endpoint_name = _name_of(raw_endpoint, e_index)
+        if endpoint_name in repeated:
+            # Which of them is meant is anyone's guess: none is loaded, the source's others are.
+            # One problem per name, at its first entry.
+            if repeated[endpoint_name][0] == e_index:
+                problems.append(ConfigProblem(
+                    str(file), source_name, endpoint_name, "name",
+                    _repeated("endpoint", endpoint_name, repeated[endpoint_name], f" in source '{source_name}'"),
+                ))
+                left_out.append((source_name, endpoint_name))
+            continue
+        try:
+            endpoint = EndpointConfig.model_validate(raw_endpoint)
+        except ValidationError as err:
+            problems += _problems(file, err, source_name, endpoint_name)
+            left_out.append((source_name, endpoint_name))
+            continue
+        if endpoint.record_model not in known_record_models():
+            problems.append(
+                ConfigProblem(
+                    str(file),
+                    source_name,
+                    endpoint_name,
+                    "record_model",
+                    f"unknown record model {endpoint.record_model!r}; known: "
+                    f"{', '.join(sorted(known_record_models()))}",
+                )
+            )
+            left_out.append((source_name, endpoint_name))
+            continue
+        good_endpoints.append(raw_endpoint)
+    document = {**raw_source, "endpoints": good_endpoints} if raw_endpoints else raw_source
+    try:
+        return SourceConfig.model_validate(document)
+    except ValidationError as err:
+        errors = err.errors()
+        if raw_endpoints and not good_endpoints:
+            # Every endpoint was left out for reasons already reported: "too short" would only add noise.
+            errors = [e for e in errors if tuple(e["loc"])[:1] != ("endpoints",)]
+        problems += [
+            # Relative to the source, as an endpoint's fields are to the endpoint (the name says which).
+            ConfigProblem(str(file), source_name, None, _field_of(tuple(e["loc"])), _message(e))
+            for e in errors
+        ]
+        # The source's own settings (defaults, auth, ...) are broken: none of its endpoints loads.
+        left_out += [(source_name, _name_of(e, i)) for i, e in enumerate(good_endpoints)]
+        return None
+
+
 def parse_config(raw: Any, file: Path, only_dag_id: str | None = None) -> LoadedConfig:
-    """Validate a parsed YAML document; never raises for per-endpoint problems.
+    """Validate a parsed YAML document; never raises, and a problem drops only what it concerns.
+
+    An endpoint's problem leaves out that endpoint; a source's own (its `defaults`, `auth`, ...)
+    that source's endpoints; a name used twice, every endpoint (or source) of that name. Problems of
+    the file-level sections (`lake`, `warehouse`, `dag_defaults`, `quality`) leave no config at all.
+    Every endpoint not loaded is listed in `left_out`.
 
     `only_dag_id` (an ingestion DAG id): validate only what that DAG needs — the file-level
     settings, its source and its endpoint — and return a partial config (`only_dag_id` set).
     When no single endpoint makes that id, the whole document is parsed as without it.
     """
-    from game_market_pipeline.records.registry import known_record_models
-
-    problems: list[ConfigProblem] = []
     if not isinstance(raw, dict):
         problem = ConfigProblem(str(file), None, None, "<root>", "the config must be a mapping")
         return LoadedConfig(file, None, (), (problem,))
@@ -186,59 +295,44 @@ def parse_config(raw: Any, file: Path, only_dag_id: str | None = None) -> Loaded
     if narrowed is not None:
         raw = narrowed
 
-    good_sources: list[dict[str, Any]] = []
-    for s_index, raw_source in enumerate(raw.get("sources") or []):
+    problems: list[ConfigProblem] = []
+    left_out: list[tuple[str, str]] = []
+    raw_sources = raw.get("sources") if isinstance(raw.get("sources"), list) else []
+    repeated_sources = _repeated_names(raw_sources)
+    good_sources: list[SourceConfig] = []
+    for s_index, raw_source in enumerate(raw_sources):
         if not isinstance(raw_source, dict):
             problems.append(ConfigProblem(str(file), None, None, f"sources.{s_index}", "must be a mapping"))
             continue
-        source_name = str(raw_source.get("name", f"#{s_index}"))
-        good_endpoints = []
-        for e_index, raw_endpoint in enumerate(raw_source.get("endpoints") or []):
-            endpoint_name = (
-                str(raw_endpoint.get("name", f"#{e_index}"))
-                if isinstance(raw_endpoint, dict)
-                else f"#{e_index}"
-            )
-            try:
-                endpoint = EndpointConfig.model_validate(raw_endpoint)
-            except ValidationError as err:
-                problems += _problems(file, err, source_name, endpoint_name)
-                continue
-            if endpoint.record_model not in known_record_models():
-                problems.append(
-                    ConfigProblem(
-                        str(file),
-                        source_name,
-                        endpoint_name,
-                        "record_model",
-                        f"unknown record model {endpoint.record_model!r}; known: "
-                        f"{', '.join(sorted(known_record_models()))}",
-                    )
-                )
-                continue
-            good_endpoints.append(raw_endpoint)
-        if good_endpoints:
-            good_sources.append({**raw_source, "endpoints": good_endpoints})
-    if partial and not good_sources:
-        # The one endpoint is broken: its problems say why; an empty config would only add noise.
-        return LoadedConfig(file, None, (), tuple(problems), partial)
+        source_name = _name_of(raw_source, s_index)
+        if source_name in repeated_sources:
+            if repeated_sources[source_name][0] == s_index:  # one problem per name, at its first entry
+                problems.append(ConfigProblem(
+                    str(file), source_name, None, "name",
+                    _repeated("source", source_name, repeated_sources[source_name], ""),
+                ))
+            left_out += [
+                (source_name, _name_of(e, i))
+                for i, e in enumerate(_source_endpoints(raw_source))
+                if (source_name, _name_of(e, i)) not in left_out
+            ]
+            continue
+        source = _parse_source(file, s_index, raw_source, problems, left_out)
+        if source is not None:
+            good_sources.append(source)
 
+    document = {**raw, "sources": good_sources} if raw_sources else raw
     try:
-        config = PipelineConfig.model_validate({**raw, "sources": good_sources})
+        config = PipelineConfig.model_validate(document)
     except ValidationError as err:
-        # Source- or file-level problems: name the source where the location has one.
-        for e in err.errors():
-            loc = tuple(e["loc"])
-            source_name = None
-            if (
-                len(loc) > 1
-                and loc[0] == "sources"
-                and isinstance(loc[1], int)
-                and loc[1] < len(good_sources)
-            ):
-                source_name = str(good_sources[loc[1]].get("name"))
-            problems.append(ConfigProblem(str(file), source_name, None, _field_of(loc), _message(e)))
-        return LoadedConfig(file, None, (), tuple(problems), partial)
+        errors = err.errors()
+        if raw_sources and not good_sources:
+            # Every source was left out for reasons already reported.
+            errors = [e for e in errors if tuple(e["loc"]) != ("sources",)]
+        # File-level problems: nothing can be built without these sections.
+        problems += [ConfigProblem(str(file), None, None, _field_of(tuple(e["loc"])), _message(e)) for e in errors]
+        left_out += [(s.name, e.name) for s in good_sources for e in s.endpoints]
+        return LoadedConfig(file, None, (), tuple(problems), partial, tuple(left_out))
 
     resolved: list[ResolvedEndpoint] = []
     for source in config.sources:
@@ -248,7 +342,8 @@ def parse_config(raw: Any, file: Path, only_dag_id: str | None = None) -> Loaded
             except ValidationError as err:
                 # Typically a field neither the endpoint nor its source's defaults set.
                 problems += _problems(file, err, source.name, endpoint.name)
-    return LoadedConfig(file, config, tuple(resolved), tuple(problems), partial)
+                left_out.append((source.name, endpoint.name))
+    return LoadedConfig(file, config, tuple(resolved), tuple(problems), partial, tuple(left_out))
 
 
 @contextmanager
@@ -286,8 +381,20 @@ def load_config(path: Path | str | None = None, only_dag_id: str | None = None) 
             file, None, (), (ConfigProblem(str(file), None, None, "<file>", "file not found"),)
         )
     except yaml.YAMLError as err:
-        return LoadedConfig(file, None, (), (ConfigProblem(str(file), None, None, "<yaml>", str(err)),))
+        return LoadedConfig(file, None, (), (ConfigProblem(str(file), None, None, "<yaml>", _yaml_message(err)),))
     return parse_config(raw, file, only_dag_id)
+
+
+def _yaml_message(err: yaml.YAMLError) -> str:
+    """Where the file stops parsing, 1-based like an editor (PyYAML's marks count from 0)."""
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    what = " ".join(str(part) for part in (getattr(err, "context", None), getattr(err, "problem", None)) if part)
+    if mark is None:
+        return f"the file does not parse as YAML: {err}; nothing in it is loaded"
+    return (
+        f"the file does not parse as YAML: line {mark.line + 1}, column {mark.column + 1}: "
+        f"{what or err}; nothing in it is loaded"
+    )
 
 
 @lru_cache(maxsize=4)

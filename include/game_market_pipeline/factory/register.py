@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from game_market_pipeline.config.loader import load_config_cached
+from game_market_pipeline.config.loader import LoadedConfig, load_config_cached
+from game_market_pipeline.exceptions import ConfigError
 from game_market_pipeline.factory.build import build_dags
 
 INGEST_DAG_PREFIX = "ingest__"
@@ -26,7 +27,18 @@ def register_endpoint_dags(namespace: dict[str, Any]) -> list[str]:
         if loaded.only_dag_id:  # narrowed to this endpoint: every problem left is this DAG's
             loaded.raise_for_problems()
         dags = build_dags(loaded, only_dag_id=wanted)
+        if not dags:
+            # A full parse (e.g. the endpoint's name is used twice): say why this DAG is not built.
+            _raise_if_left_out(loaded, wanted)
     else:
         dags = build_dags(load_config_cached())
     namespace.update(dags)
     return list(dags)
+
+
+def _raise_if_left_out(loaded: LoadedConfig, dag_id: str) -> None:
+    if loaded.config is None:  # nothing loaded (the file does not parse, a file-level section is broken)
+        loaded.raise_for_problems()
+    for source, endpoint in loaded.left_out:
+        if f"{INGEST_DAG_PREFIX}{source}__{endpoint}" == dag_id:
+            raise ConfigError(loaded.problems_of(source, endpoint))

@@ -89,14 +89,17 @@ def build_rollback_dag(
 
     from game_market_pipeline.assets import production_asset
     from game_market_pipeline.config.loader import load_config_cached
-    from game_market_pipeline.exceptions import ConfigError
-    from game_market_pipeline.promotion.tasks import default_audit_schema
+    from game_market_pipeline.config.models import DagDefaults, WarehouseConfig
+    from game_market_pipeline.promotion.tasks import config_gaps_md, default_audit_schema
+    from game_market_pipeline.quality.config import AlertSettings
     from game_market_pipeline.quality.notifier import QualityAlertNotifier
 
     loaded = loaded_config or load_config_cached(config_path)
-    if loaded.config is None:
-        raise ConfigError(loaded.problems)
-    defaults = loaded.config.dag_defaults
+    # A config that did not load (reported by dags/config_problems.py) must not hide the rollback:
+    # the DAG loads on the defaults, marked; its run reads the config and fails until it loads.
+    defaults = loaded.config.dag_defaults if loaded.config else DagDefaults()
+    warehouse = loaded.config.warehouse if loaded.config else WarehouseConfig()
+    alerts = loaded.config.quality.alerts if loaded.config else AlertSettings()
     with DAG(
         dag_id=ROLLBACK_DAG_ID,
         schedule=None,
@@ -104,7 +107,7 @@ def build_rollback_dag(
         catchup=False,
         max_active_runs=1,
         tags=["warehouse", "write-audit-publish", "manual"],
-        doc_md=DOC_MD,
+        doc_md=DOC_MD + (config_gaps_md(loaded) if loaded.config is None else ""),
         description="Manual: swap the previous warehouse build back into production",
         default_args={
             "owner": defaults.owner,
@@ -139,12 +142,12 @@ def build_rollback_dag(
                 "confirm": "{{ params.confirm }}",
                 "expected_build_id": "{{ params.expected_build_id }}",
                 "reason": "{{ params.reason }}",
-                "conn_id": loaded.config.warehouse.connection_id,
+                "conn_id": warehouse.connection_id,
                 "audit_schema": audit_schema or default_audit_schema(),
                 "config_path": config_path,
             },
             outlets=[production_asset()],
-            on_failure_callback=[QualityAlertNotifier.from_settings(loaded.config.quality.alerts)],
+            on_failure_callback=[QualityAlertNotifier.from_settings(alerts)],
             doc_md="Swap analytics_previous back into analytics (one transaction) and record it.",
         )
     return dag

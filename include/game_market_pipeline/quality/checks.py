@@ -9,7 +9,7 @@ crashes the others.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -121,6 +121,8 @@ class QualityPlan:
     problems: tuple[ConfigProblem, ...] = field(default=())
     dbt_build_check: bool = True
     dbt_build_severity: Severity = Severity.ERROR
+    # Warnings: staging checks skipped because their endpoint's config did not load.
+    skipped: tuple[str, ...] = ()
 
     @property
     def expected_check_ids(self) -> tuple[str, ...]:
@@ -211,18 +213,31 @@ def _table_specs(table: str, checks: TableChecks, default: Severity) -> list[Che
 
 
 def plan_checks(
-    quality: QualityConfig, endpoint_thresholds: dict[str, float] | None = None, config_file: str = "<config>"
+    quality: QualityConfig,
+    endpoint_thresholds: dict[str, float] | None = None,
+    config_file: str = "<config>",
+    left_out_tables: Collection[str] = (),
 ) -> QualityPlan:
     """Every check the config declares. `endpoint_thresholds`: `<source>__<endpoint>` → quarantine threshold.
 
-    With `endpoint_thresholds`, staging entries naming no configured endpoint are reported as problems.
+    With `endpoint_thresholds`, staging entries naming no configured endpoint are reported as problems,
+    except those of `left_out_tables` (endpoints in the config whose own config has a problem, reported
+    where the endpoints are): their checks are skipped with a warning, the other checks still run.
     """
     default = quality.defaults.severity
     specs: list[CheckSpec] = []
     problems: list[ConfigProblem] = []
+    skipped: list[str] = []
     for model, checks in sorted(quality.models.items()):
         specs += _table_specs(model, checks, default)
     for table, staging in sorted(quality.staging.items()):
+        if endpoint_thresholds is not None and table not in endpoint_thresholds and table in left_out_tables:
+            skipped.append(
+                f"{config_file}, field 'quality.staging.{table}': checks skipped, "
+                f"the endpoint's config has a problem (see the config's import error)"
+            )
+            log.warning("%s", skipped[-1])
+            continue
         if endpoint_thresholds is not None and table not in endpoint_thresholds:
             problems.append(
                 ConfigProblem(
@@ -238,7 +253,7 @@ def plan_checks(
         specs += _table_specs(f"raw.{table}", staging, default)
         specs += _staging_specs(table, staging, default, (endpoint_thresholds or {}).get(table))
     return QualityPlan(
-        tuple(specs), tuple(problems), quality.dbt_tests.enabled, quality.dbt_tests.build_severity
+        tuple(specs), tuple(problems), quality.dbt_tests.enabled, quality.dbt_tests.build_severity, tuple(skipped)
     )
 
 
@@ -273,7 +288,7 @@ def plan_from_loaded(loaded: Any) -> QualityPlan:
     if loaded.config is None:
         raise ValueError(f"the pipeline config {loaded.path} did not load: {loaded.problems}")
     thresholds = {e.table_name: e.quarantine_threshold for e in loaded.endpoints}
-    return plan_checks(loaded.config.quality, thresholds, str(loaded.path))
+    return plan_checks(loaded.config.quality, thresholds, str(loaded.path), loaded.left_out_tables)
 
 
 # --- evaluation ---------------------------------------------------------------------------------------------
