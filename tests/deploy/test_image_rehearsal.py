@@ -1,0 +1,125 @@
+"""The image, rehearsed without Docker: built by the Dockerfile's own steps, then `airflow dags
+reserialize` in it must find every DAG with zero import errors (tests/deploy/image_rehearsal.py).
+
+The first run after a dependency change installs the image's virtualenv (~2 minutes, cached in
+.local/image-rehearsal/); later runs only lay out AIRFLOW_HOME and parse.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.deploy import image_rehearsal as rehearsal
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def image() -> rehearsal.Image:
+    return rehearsal.Image.from_dockerfile(rehearsal.DOCKERFILE.read_text())
+
+
+@pytest.fixture(scope="module")
+def venv(image, tmp_path_factory) -> Path:
+    log = tmp_path_factory.mktemp("rehearsal") / "install.log"
+    try:
+        return rehearsal.build_venv(image, log)
+    except subprocess.CalledProcessError as error:
+        pytest.fail(f"the image's install steps failed ({error}):\n{log.read_text()[-4000:]}")
+
+
+def _airflow(venv: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(venv / "bin" / "airflow"), *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def _image_env(image, venv, root: Path) -> dict[str, str]:
+    image_env = rehearsal.lay_out(image, root, venv, root / "layout.log")
+    home = Path(image_env["AIRFLOW_HOME"])
+    return rehearsal.image_environment(
+        venv,
+        image_env,
+        {
+            # As on the cluster (helm/values.yaml), so the executor and auth manager must import.
+            "AIRFLOW__CORE__EXECUTOR": "KubernetesExecutor",
+            "AIRFLOW__CORE__AUTH_MANAGER": "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        },
+    )
+
+
+def _parse_errors(venv: Path, env: dict[str, str]) -> dict[str, str]:
+    """Import errors of a plain DagBag parse in the image (no metadata DB needed)."""
+    script = (
+        "import json; from airflow.dag_processing.dagbag import DagBag; "
+        "bag = DagBag(); print(json.dumps({'errors': bag.import_errors, 'dags': sorted(bag.dags)}))"
+    )
+    result = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def expected_dag_ids() -> set[str]:
+    from game_market_pipeline.config.loader import load_config
+
+    config = load_config()
+    return {endpoint.dag_id for endpoint in config.endpoints} | {"transform_warehouse", "rollback_warehouse"}
+
+
+def test_reserialize_in_the_image_finds_every_dag_with_no_import_error(image, venv, tmp_path) -> None:
+    env = _image_env(image, venv, tmp_path / "image")
+    migrate = _airflow(venv, env, "db", "migrate")
+    assert migrate.returncode == 0, migrate.stderr[-3000:]
+    reserialize = _airflow(venv, env, "dags", "reserialize")
+    assert reserialize.returncode == 0, reserialize.stdout[-2000:] + reserialize.stderr[-3000:]
+    errors = _airflow(venv, env, "dags", "list-import-errors", "-o", "json")
+    assert errors.returncode == 0, errors.stderr[-2000:]
+    assert json.loads(errors.stdout or "[]") == [], errors.stdout
+    listed = _airflow(venv, env, "dags", "list", "-o", "json")
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    assert {row["dag_id"] for row in json.loads(listed.stdout)} == expected_dag_ids()
+    # The console script the scheduler's init container runs (helm/values.yaml) is in the image.
+    assert (venv / "bin" / "gmp-pools").is_file()
+
+
+def test_a_missing_copy_breaks_the_rehearsal(image, venv, tmp_path) -> None:
+    without_dbt = rehearsal.Image(
+        **{**image.__dict__, "copies": [c for c in image.copies if c[0] != ["dbt/"]]}
+    )
+    parsed = _parse_errors(venv, _image_env(without_dbt, venv, tmp_path / "image"))
+    assert any("transform_warehouse" in path for path in parsed["errors"]) or (
+        "transform_warehouse" not in parsed["dags"]
+    ), parsed
+
+
+def test_a_path_dockerignore_drops_breaks_the_rehearsal(image, venv, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(
+        rehearsal,
+        "DOCKERIGNORE",
+        _with_extra_ignore(tmp_path, "include/config/endpoints.yaml"),
+    )
+    parsed = _parse_errors(venv, _image_env(image, venv, tmp_path / "image"))
+    assert parsed["errors"], parsed
+
+
+def test_a_dependency_the_image_lacks_breaks_the_rehearsal(image, venv, tmp_path) -> None:
+    env = _image_env(image, venv, tmp_path / "image")
+    # moto is a dev dependency of ours: product code importing it would fail in the image.
+    (Path(env["AIRFLOW__CORE__DAGS_FOLDER"]) / "uses_dev_tool.py").write_text(
+        "import moto  # noqa: F401\nfrom airflow.sdk import DAG\n\nwith DAG('uses_dev_tool', schedule=None):\n    pass\n"
+    )
+    parsed = _parse_errors(venv, env)
+    assert any("uses_dev_tool" in path and "moto" in error for path, error in parsed["errors"].items()), parsed
+
+
+def _with_extra_ignore(tmp_path: Path, pattern: str) -> Path:
+    path = tmp_path / ".dockerignore"
+    path.write_text(rehearsal.DOCKERIGNORE.read_text() + f"\n{pattern}\n")
+    return path
