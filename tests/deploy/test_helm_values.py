@@ -304,5 +304,5 @@ def test_chart_version_is_pinned_the_same_everywhere() -> None:
     assert release_vars["chart_version"]["default"] == version
     for env_dir in hcl.env_dirs():
         assert hcl.blocks(env_dir / "variables.tf", "variable")["chart_version"]["default"] == version
-    top_readme = (REPO_ROOT / "README.md").read_text()
-    assert f"--version {version}" in top_readme
+    deployment = (REPO_ROOT / "docs" / "DEPLOYMENT.md").read_text()
+    assert set(re.findall(r"--version (\d+\.\d+\.\d+)", deployment)) == {version}
