@@ -20,11 +20,24 @@ from tests.deploy import hcl
 TF = hcl.TERRAFORM_DIR
 MODULE_FILES = {"main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"}
 ENV_FILES = {"main.tf", "variables.tf", "outputs.tf", "versions.tf", "backend.tf"}
-EXPECTED_MODULES = {"network", "eks", "rds", "s3", "iam", "secrets", "ecr", "platform", "airflow_release"}
+EXPECTED_MODULES = {
+    "network",
+    "eks",
+    "rds",
+    "s3",
+    "iam",
+    "secrets",
+    "ecr",
+    "platform",
+    "karpenter",
+    "airflow_release",
+}
 # Inputs that have no sensible default: everything else must have one.
 REQUIRED_INPUTS = {
     "modules/network": {"name", "cluster_name"},
-    "modules/eks": {"name", "vpc_id", "subnet_ids"},
+    # kubernetes_version: chosen once, in modules/platform.
+    "modules/eks": {"name", "vpc_id", "subnet_ids", "kubernetes_version"},
+    "modules/karpenter": {"cluster_name", "oidc_provider_arn", "oidc_provider", "subnet_ids", "security_group_ids"},
     "modules/rds": {"identifier", "purpose", "db_name", "vpc_id", "subnet_ids", "allowed_security_group_ids"},
     "modules/s3": {"name_prefix"},
     "modules/iam": {
