@@ -221,7 +221,11 @@ class PoolCapacity:
 
 
 def pool_capacity(
-    instance_types: Iterable[str], pod: Resources, *, max_vcpus: int | None = None, max_nodes: int | None = None
+    instance_types: Iterable[str],
+    pod: Resources,
+    *,
+    max_vcpus: int | None = None,
+    max_nodes: int | None = None,
 ) -> PoolCapacity:
     """The pods a pool holds at its largest, whichever of its instance types it gets.
 
@@ -287,13 +291,17 @@ def terraform_task_pool(env: str) -> TaskPool:
     """The env root's `module "karpenter"` arguments, or the module's defaults where it sets none."""
     call = hcl.blocks(hcl.TERRAFORM_DIR / "envs" / env / "main.tf", "module").get("karpenter")
     if call is None:
-        raise ValueError(f"terraform/envs/{env}/main.tf has no module \"karpenter\": nothing scales the task nodes")
+        raise ValueError(
+            f'terraform/envs/{env}/main.tf has no module "karpenter": nothing scales the task nodes'
+        )
     defaults = hcl.blocks(KARPENTER_MODULE / "variables.tf", "variable")
 
     def argument(name: str) -> Any:
         return call[name] if name in call else defaults[name]["default"]
 
-    return TaskPool(instance_types=list(argument("task_instance_types")), max_vcpus=int(argument("task_max_vcpus")))
+    return TaskPool(
+        instance_types=list(argument("task_instance_types")), max_vcpus=int(argument("task_max_vcpus"))
+    )
 
 
 @dataclass(frozen=True)

@@ -198,8 +198,6 @@ resource "aws_iam_role" "controller" {
 # instance-profile management this module does itself. Every write is limited to resources tagged
 # for this cluster and a Karpenter node pool.
 data "aws_iam_policy_document" "controller" {
-  #checkov:skip=CKV_AWS_356:ec2:Describe* and pricing:GetProducts have no resource-level permissions; the Describe calls are limited to this region by a condition
-  #checkov:skip=CKV_AWS_111:Every write statement is limited by aws:ResourceTag/aws:RequestTag conditions to this cluster's Karpenter resources; checkov does not read the conditions
   statement {
     sid     = "AllowScopedEC2InstanceAccessActions"
     actions = ["ec2:RunInstances", "ec2:CreateFleet"]
