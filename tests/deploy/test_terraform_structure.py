@@ -458,6 +458,7 @@ def test_kubernetes_version_is_chosen_once_and_in_eks_standard_support() -> None
     }
     assert list(chosen) == ["modules/platform"], f"kubernetes_version has defaults in {chosen}: set it once"
     version = chosen["modules/platform"]
+    assert hcl.kubernetes_version() == version
     assert version in EKS_STANDARD_SUPPORT_ENDS, (
         f"Kubernetes {version}: add its end of EKS standard support to EKS_STANDARD_SUPPORT_ENDS"
     )
@@ -479,7 +480,7 @@ def test_kubernetes_version_is_chosen_once_and_in_eks_standard_support() -> None
 
 
 def test_karpenter_chart_supports_the_cluster_version() -> None:
-    version = hcl.dir_blocks(TF / "modules" / "platform", "variable")["kubernetes_version"]["default"]
+    version = hcl.kubernetes_version()
     chart = hcl.dir_blocks(TF / "modules" / "karpenter", "variable")["chart_version"]["default"]
     line = ".".join(chart.split(".")[:2])
     assert line in KARPENTER_SUPPORTS, f"Karpenter {chart}: add its Kubernetes range to KARPENTER_SUPPORTS"
