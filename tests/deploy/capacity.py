@@ -285,6 +285,7 @@ def parallelism(values: Mapping[str, Any]) -> int:
 class TaskPool:
     instance_types: list[str]
     max_vcpus: int
+    capacity_types: list[str]
 
 
 def terraform_task_pool(env: str) -> TaskPool:
@@ -300,7 +301,9 @@ def terraform_task_pool(env: str) -> TaskPool:
         return call[name] if name in call else defaults[name]["default"]
 
     return TaskPool(
-        instance_types=list(argument("task_instance_types")), max_vcpus=int(argument("task_max_vcpus"))
+        instance_types=list(argument("task_instance_types")),
+        max_vcpus=int(argument("task_max_vcpus")),
+        capacity_types=list(argument("task_capacity_types")),
     )
 
 

@@ -7,6 +7,8 @@ providers, locked remote state, no literal secret, and the security settings the
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -15,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from tests.deploy import hcl
+from tests.deploy import capacity, hcl
 
 TF = hcl.TERRAFORM_DIR
 MODULE_FILES = {"main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"}
@@ -676,3 +679,72 @@ def test_task_node_pool_is_bounded_and_hardened() -> None:
         "instanceProfile",
     ):
         assert key in values, key
+
+
+def _helm() -> str:
+    helm = os.environ.get("HELM") or shutil.which("helm")
+    if not helm:
+        pytest.skip("no helm binary (set HELM or put helm on PATH): the node pool chart is not rendered")
+    return helm
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_task_node_pool_chart_renders_what_the_capacity_model_assumes(env: str, tmp_path: Path) -> None:
+    """The real helm renders ./nodepool-chart with the env's Terraform arguments into the NodePool
+    whose limit and instance types tests/deploy/capacity.py counts with."""
+    helm = _helm()
+    pool = capacity.terraform_task_pool(env)
+    values = {
+        "name": "airflow-tasks",
+        "instanceProfile": f"game-market-{env}-karpenter-node",
+        "amiAlias": "al2023@latest",
+        "subnetIds": ["subnet-0a", "subnet-0b", "subnet-0c"],
+        "securityGroupIds": ["sg-0a"],
+        "diskSizeGi": 50,
+        "instanceTypes": pool.instance_types,
+        "capacityTypes": pool.capacity_types,
+        "cpuLimit": pool.max_vcpus,
+        "consolidateAfter": "5m",
+        "drainTimeout": "2h",
+        "tags": {"Project": "game-market-pipeline", "Environment": env},
+    }
+    values_file = tmp_path / "values.json"
+    values_file.write_text(json.dumps(values))
+    chart = TF / "modules" / "karpenter" / "nodepool-chart"
+    lint = subprocess.run(
+        [helm, "lint", "--strict", str(chart), "-f", str(values_file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    rendered = subprocess.run(
+        [helm, "template", "karpenter-node-pool", str(chart), "-f", str(values_file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    documents = {doc["kind"]: doc for doc in yaml.safe_load_all(rendered) if doc}
+    assert set(documents) == {"NodePool", "EC2NodeClass"}
+    node_pool = documents["NodePool"]["spec"]
+    assert node_pool["limits"] == {"cpu": str(pool.max_vcpus)}
+    requirements = {r["key"]: r["values"] for r in node_pool["template"]["spec"]["requirements"]}
+    assert requirements["node.kubernetes.io/instance-type"] == pool.instance_types
+    assert requirements["karpenter.sh/capacity-type"] == pool.capacity_types
+    assert (
+        node_pool["template"]["spec"]["nodeClassRef"]["name"] == documents["EC2NodeClass"]["metadata"]["name"]
+    )
+    assert re.fullmatch(r"([0-9]+(s|m|h))+", node_pool["template"]["spec"]["terminationGracePeriod"])
+    node_class = documents["EC2NodeClass"]["spec"]
+    assert node_class["metadataOptions"]["httpTokens"] == "required"
+    assert node_class["metadataOptions"]["httpPutResponseHopLimit"] == 1
+    assert node_class["blockDeviceMappings"][0]["ebs"] == {
+        "volumeSize": "50Gi",
+        "volumeType": "gp3",
+        "encrypted": True,
+        "deleteOnTermination": True,
+    }
+    assert [t["id"] for t in node_class["subnetSelectorTerms"]] == values["subnetIds"]
+    assert "role" not in node_class, "instanceProfile (made by Terraform) and role are mutually exclusive"

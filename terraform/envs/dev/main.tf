@@ -69,6 +69,13 @@ module "karpenter" {
   task_instance_types = ["m6i.xlarge", "m7i.xlarge", "m6a.xlarge"]
   task_capacity_types = ["spot", "on-demand"]
   task_max_vcpus      = 8
+
+  # default_tags do not reach the instances Karpenter launches: tag them here.
+  tags = {
+    Project     = "game-market-pipeline"
+    Environment = "dev"
+    ManagedBy   = "karpenter"
+  }
 }
 
 # --- Optional: the Airflow release itself ----------------------------------------------------------

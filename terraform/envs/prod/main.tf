@@ -71,6 +71,13 @@ module "karpenter" {
   task_instance_types = ["m6i.4xlarge", "m7i.4xlarge", "m6a.4xlarge"]
   task_capacity_types = ["on-demand"]
   task_max_vcpus      = 80
+
+  # default_tags do not reach the instances Karpenter launches: tag them here.
+  tags = {
+    Project     = "game-market-pipeline"
+    Environment = "prod"
+    ManagedBy   = "karpenter"
+  }
 }
 
 # --- Optional: the Airflow release itself ----------------------------------------------------------

@@ -460,7 +460,6 @@ resource "helm_release" "node_pool" {
 
   values = [yamlencode({
     name             = local.node_pool_name
-    clusterName      = var.cluster_name
     instanceProfile  = aws_iam_instance_profile.node.name
     amiAlias         = var.ami_alias
     subnetIds        = var.subnet_ids
@@ -470,6 +469,7 @@ resource "helm_release" "node_pool" {
     capacityTypes    = var.task_capacity_types
     cpuLimit         = var.task_max_vcpus
     consolidateAfter = var.consolidate_after
+    drainTimeout     = var.task_drain_timeout
     tags             = var.tags
   })]
 

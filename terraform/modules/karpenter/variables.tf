@@ -112,6 +112,17 @@ variable "consolidate_after" {
   default     = "5m"
 }
 
+variable "task_drain_timeout" {
+  type        = string
+  description = "NodePool terminationGracePeriod: how long an expired or drifted task node waits for its running tasks (karpenter.sh/do-not-disrupt) before their pods are deleted (a Go duration, e.g. 2h)."
+  default     = "2h"
+
+  validation {
+    condition     = can(regex("^([0-9]+(s|m|h))+$", var.task_drain_timeout))
+    error_message = "task_drain_timeout is a duration such as 90m or 2h."
+  }
+}
+
 variable "tags" {
   type        = map(string)
   description = "Tags added to every AWS resource, including the EC2 instances Karpenter launches."
