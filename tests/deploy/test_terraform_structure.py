@@ -654,8 +654,14 @@ def test_karpenter_controller_writes_only_what_it_tagged() -> None:
         variables = {c["variable"] for c in by_sid[sid]["condition"]}
         assert any(cluster_tag in v for v in variables), f"{sid}: not limited to this cluster"
     wildcard = {s["sid"] for s in statements if s["resources"] == ["*"]}
-    assert wildcard == {"AllowRegionalReadActions", "AllowPricingReadActions"}, wildcard
-    assert all(a.startswith("ec2:Describe") for a in by_sid["AllowRegionalReadActions"]["actions"])
+    assert wildcard == {
+        "AllowRegionalReadActions",
+        "AllowPricingReadActions",
+        "AllowUnscopedInstanceProfileListAction",
+    }, wildcard
+    for sid in wildcard:
+        reads = ("ec2:Describe", "pricing:Get", "iam:List")
+        assert all(a.startswith(reads) for a in by_sid[sid]["actions"]), f"{sid} writes on any resource"
     assert by_sid["AllowPassingInstanceRole"]["resources"] == ["${aws_iam_role.node.arn}"]
     actions = {a for s in statements for a in s["actions"]}
     assert not {"iam:CreateInstanceProfile", "iam:DeleteInstanceProfile"} & actions

@@ -399,10 +399,18 @@ data "aws_iam_policy_document" "controller" {
     }
   }
 
+  # Read-only: the controller's instance-profile garbage collector lists and reads profiles even when
+  # the EC2NodeClass names one (IAM's List calls have no resource-level permissions).
   statement {
     sid       = "AllowInstanceProfileReadActions"
     actions   = ["iam:GetInstanceProfile"]
-    resources = [aws_iam_instance_profile.node.arn]
+    resources = ["arn:${local.partition}:iam::${local.account_id}:instance-profile/*"]
+  }
+
+  statement {
+    sid       = "AllowUnscopedInstanceProfileListAction"
+    actions   = ["iam:ListInstanceProfiles"]
+    resources = ["*"]
   }
 
   statement {
