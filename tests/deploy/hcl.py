@@ -94,3 +94,9 @@ def module_dirs() -> list[Path]:
 
 def env_dirs() -> list[Path]:
     return sorted(path for path in (TERRAFORM_DIR / "envs").iterdir() if path.is_dir())
+
+
+def kubernetes_version() -> str:
+    """The cluster's Kubernetes minor version: module platform's `kubernetes_version`, the only
+    place it is set (render tests validate manifests against it)."""
+    return dir_blocks(TERRAFORM_DIR / "modules" / "platform", "variable")["kubernetes_version"]["default"]

@@ -7,24 +7,47 @@ providers, locked remote state, no literal secret, and the security settings the
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from tests.deploy import hcl
+from tests.deploy import capacity, hcl
 
 TF = hcl.TERRAFORM_DIR
 MODULE_FILES = {"main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"}
 ENV_FILES = {"main.tf", "variables.tf", "outputs.tf", "versions.tf", "backend.tf"}
-EXPECTED_MODULES = {"network", "eks", "rds", "s3", "iam", "secrets", "ecr", "platform", "airflow_release"}
+EXPECTED_MODULES = {
+    "network",
+    "eks",
+    "rds",
+    "s3",
+    "iam",
+    "secrets",
+    "ecr",
+    "platform",
+    "karpenter",
+    "airflow_release",
+}
 # Inputs that have no sensible default: everything else must have one.
 REQUIRED_INPUTS = {
     "modules/network": {"name", "cluster_name"},
-    "modules/eks": {"name", "vpc_id", "subnet_ids"},
+    # kubernetes_version: chosen once, in modules/platform.
+    "modules/eks": {"name", "vpc_id", "subnet_ids", "kubernetes_version"},
+    "modules/karpenter": {
+        "cluster_name",
+        "oidc_provider_arn",
+        "oidc_provider",
+        "subnet_ids",
+        "security_group_ids",
+    },
     "modules/rds": {"identifier", "purpose", "db_name", "vpc_id", "subnet_ids", "allowed_security_group_ids"},
     "modules/s3": {"name_prefix"},
     "modules/iam": {
@@ -402,3 +425,332 @@ def test_iam_roles_are_least_privilege() -> None:
     )
     trust = _policy_text("assume")
     assert ":sub" in trust and ":aud" in trust and "system:serviceaccount:" in trust
+
+
+# --- Kubernetes version ------------------------------------------------------------------------------
+
+# End of EKS standard support per minor version, from the EKS Kubernetes release calendar
+# (docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html). Add a row before moving to a
+# newer version; a version whose date has passed fails the test below, on purpose.
+EKS_STANDARD_SUPPORT_ENDS = {
+    "1.32": date(2026, 3, 23),
+    "1.33": date(2026, 7, 29),
+    "1.34": date(2026, 12, 2),
+    "1.35": date(2027, 3, 27),
+}
+# Kubernetes minors each Karpenter chart line supports (karpenter.sh compatibility matrix).
+KARPENTER_SUPPORTS = {
+    "1.8": ("1.29", "1.34"),
+    "1.9": ("1.29", "1.35"),
+    "1.10": ("1.29", "1.35"),
+    "1.11": ("1.29", "1.35"),
+}
+
+
+def _minor(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
+def test_kubernetes_version_is_chosen_once_and_in_eks_standard_support() -> None:
+    chosen = {
+        rel(directory): body["default"]
+        for directory in hcl.root_dirs()
+        for name, body in hcl.dir_blocks(directory, "variable").items()
+        if name == "kubernetes_version" and "default" in body
+    }
+    assert list(chosen) == ["modules/platform"], f"kubernetes_version has defaults in {chosen}: set it once"
+    version = chosen["modules/platform"]
+    assert hcl.kubernetes_version() == version
+    assert version in EKS_STANDARD_SUPPORT_ENDS, (
+        f"Kubernetes {version}: add its end of EKS standard support to EKS_STANDARD_SUPPORT_ENDS"
+    )
+    ends = EKS_STANDARD_SUPPORT_ENDS[version]
+    assert ends > date.today(), (
+        f"EKS standard support of Kubernetes {version} ended on {ends}: move modules/platform's "
+        "kubernetes_version to a version in standard support"
+    )
+    # The control plane and the managed nodes take it from the variable, nowhere a literal.
+    eks = hcl.dir_resources(TF / "modules" / "eks")
+    assert eks[("aws_eks_cluster", "this")]["version"] == "${var.kubernetes_version}"
+    assert eks[("aws_eks_node_group", "default")]["version"] == "${aws_eks_cluster.this.version}"
+    platform = hcl.blocks(TF / "modules" / "platform" / "main.tf", "module")["eks"]
+    assert platform["kubernetes_version"] == "${var.kubernetes_version}"
+    for path in TF.rglob("*.tf"):
+        assert not re.search(r'version\s*=\s*"1\.\d\d"', path.read_text()), (
+            f"{path}: a literal Kubernetes version"
+        )
+
+
+def test_karpenter_chart_supports_the_cluster_version() -> None:
+    version = hcl.kubernetes_version()
+    chart = hcl.dir_blocks(TF / "modules" / "karpenter", "variable")["chart_version"]["default"]
+    line = ".".join(chart.split(".")[:2])
+    assert line in KARPENTER_SUPPORTS, f"Karpenter {chart}: add its Kubernetes range to KARPENTER_SUPPORTS"
+    low, high = KARPENTER_SUPPORTS[line]
+    assert _minor(low) <= _minor(version) <= _minor(high), (
+        f"Karpenter {chart} supports Kubernetes {low}-{high}, the cluster runs {version}"
+    )
+
+
+# --- Public API endpoint -----------------------------------------------------------------------------
+
+OPEN_OR_INVALID_CIDRS = [
+    "[]",
+    '["0.0.0.0/0"]',
+    '["203.0.113.10/32", "0.0.0.0/0"]',
+    '["0.0.0.0/00"]',
+    '["0.0.0.0/1", "128.0.0.0/1"]',
+    '["::/0"]',
+    '["203.0.113.10"]',
+]
+OPERATOR_CIDRS = ['["203.0.113.10/32"]', '["198.51.100.0/24", "203.0.113.10/32"]']
+# (directory, variable, other inputs without a default)
+CIDR_VARIABLES = [
+    ("envs/dev", "cluster_public_access_cidrs", {}),
+    ("envs/prod", "cluster_public_access_cidrs", {}),
+    ("modules/platform", "cluster_public_access_cidrs", {"environment": "prod"}),
+    (
+        "modules/eks",
+        "public_access_cidrs",
+        {
+            "name": "x",
+            "vpc_id": "x",
+            "subnet_ids": '["a", "b"]',
+            "kubernetes_version": "1.35",
+            "endpoint_public_access": "true",
+        },
+    ),
+]
+
+
+def test_public_access_cidrs_are_validated_in_every_layer() -> None:
+    for directory, variable, _ in CIDR_VARIABLES:
+        body = hcl.dir_blocks(TF / directory, "variable")[variable]
+        conditions = " ".join(v["condition"] for v in body.get("validation", []))
+        assert "cidrnetmask" in conditions and ">= 8" in conditions, (
+            f"{directory}: {variable} CIDR validation"
+        )
+        assert "length(var." in conditions, f"{directory}: {variable} may be empty"
+    for env in ("dev", "prod"):
+        assert "default" not in hcl.dir_blocks(TF / "envs" / env, "variable")["cluster_public_access_cidrs"]
+
+
+@pytest.fixture(scope="module")
+def variables_only_root(tmp_path_factory: pytest.TempPathFactory):
+    """Plans a root holding only a directory's variables.tf: Terraform evaluates the validation
+    blocks exactly as in the real root, without providers (nothing to download)."""
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        pytest.skip("terraform is not on PATH: the validation blocks are not evaluated")
+    prepared: dict[str, Path] = {}
+
+    def plan(directory: str, inputs: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        if directory not in prepared:
+            root = tmp_path_factory.mktemp(directory.replace("/", "-"))
+            shutil.copy(TF / directory / "variables.tf", root / "variables.tf")
+            subprocess.run(
+                [terraform, "init", "-input=false", "-no-color"],
+                cwd=root,
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            prepared[directory] = root
+        args = [arg for name, value in inputs.items() for arg in ("-var", f"{name}={value}")]
+        return subprocess.run(
+            [terraform, "plan", "-input=false", "-no-color", "-lock=false", *args],
+            cwd=prepared[directory],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    return plan
+
+
+@pytest.mark.parametrize("directory,variable,other", CIDR_VARIABLES, ids=[c[0] for c in CIDR_VARIABLES])
+def test_public_access_cidrs_refuse_the_open_internet(
+    variables_only_root, directory, variable, other
+) -> None:
+    for cidrs in OPEN_OR_INVALID_CIDRS:
+        result = variables_only_root(directory, {**other, variable: cidrs})
+        assert result.returncode != 0, f"{directory}: {variable}={cidrs} was accepted"
+        assert "Invalid value for variable" in result.stderr, result.stderr[-2000:]
+    for cidrs in OPERATOR_CIDRS:
+        result = variables_only_root(directory, {**other, variable: cidrs})
+        assert result.returncode == 0, f"{directory}: {variable}={cidrs} refused:\n{result.stderr[-2000:]}"
+
+
+# --- Node autoscaling --------------------------------------------------------------------------------
+
+
+def test_both_environments_scale_task_nodes_with_karpenter() -> None:
+    for env in ("dev", "prod"):
+        call = hcl.blocks(TF / "envs" / env / "main.tf", "module").get("karpenter")
+        assert call is not None, f"envs/{env}: nothing scales the nodes"
+        assert call["source"] == "../../modules/karpenter"
+        assert "count" not in call, f"envs/{env}: autoscaling must not be optional"
+        assert call["security_group_ids"] == ["${module.platform.cluster_security_group_id}"]
+    prod = hcl.blocks(TF / "envs" / "prod" / "main.tf", "module")["karpenter"]
+    assert prod["task_capacity_types"] == ["on-demand"], "prod task nodes: no spot reclaim mid-build"
+    assert prod["controller_replicas"] >= 2
+
+
+def test_karpenter_has_its_irsa_role_queue_and_node_access() -> None:
+    module = TF / "modules" / "karpenter"
+    resources = hcl.dir_resources(module)
+    data = hcl.dir_resources(module, "data")
+    trust = repr(data[("aws_iam_policy_document", "controller_assume")])
+    assert "system:serviceaccount:${var.namespace}:${local.service_account}" in trust and ":aud" in trust
+    assert resources[("aws_iam_role", "controller")]["assume_role_policy"].endswith("controller_assume.json}")
+    queue = resources[("aws_sqs_queue", "interruption")]
+    assert queue["sqs_managed_sse_enabled"] is True
+    queue_policy = data[("aws_iam_policy_document", "interruption_queue")]
+    deny = [s for s in queue_policy["statement"] if s.get("effect") == "Deny"]
+    assert deny and hcl.first(deny[0]["condition"])["variable"] == "aws:SecureTransport"
+    assert (
+        resources[("aws_cloudwatch_event_rule", "interruption")]["for_each"] == "${local.interruption_events}"
+    )
+    main = (module / "main.tf").read_text()
+    for detail_type in (
+        "EC2 Spot Instance Interruption Warning",
+        "EC2 Instance Rebalance Recommendation",
+        "AWS Health Event",
+        "EC2 Instance State-change Notification",
+    ):
+        assert detail_type in main, detail_type
+    assert resources[("aws_eks_access_entry", "node")]["type"] == "EC2_LINUX"
+    controller = resources[("helm_release", "controller")]
+    assert (
+        controller["repository"] == "oci://public.ecr.aws/karpenter"
+        and controller["version"] == "${var.chart_version}"
+    )
+    assert (
+        "interruptionQueue" in controller["values"][0]
+        and "eks.amazonaws.com/role-arn" in controller["values"][0]
+    )
+    assert resources[("helm_release", "node_pool")]["depends_on"][0] == "${helm_release.controller}"
+
+
+def test_karpenter_controller_writes_only_what_it_tagged() -> None:
+    statements = hcl.dir_resources(TF / "modules" / "karpenter", "data")[
+        ("aws_iam_policy_document", "controller")
+    ]["statement"]
+    by_sid = {s["sid"]: s for s in statements}
+    cluster_tag = "${local.cluster_tag}"
+    assert hcl.load(TF / "modules" / "karpenter" / "main.tf")["locals"][0]["cluster_tag"] == (
+        "kubernetes.io/cluster/${var.cluster_name}"
+    )
+    for sid in (
+        "AllowScopedEC2LaunchTemplateAccessActions",
+        "AllowScopedEC2InstanceActionsWithTags",
+        "AllowScopedResourceCreationTagging",
+        "AllowScopedResourceTagging",
+        "AllowScopedDeletion",
+    ):
+        variables = {c["variable"] for c in by_sid[sid]["condition"]}
+        assert any(cluster_tag in v for v in variables), f"{sid}: not limited to this cluster"
+    wildcard = {s["sid"] for s in statements if s["resources"] == ["*"]}
+    assert wildcard == {
+        "AllowRegionalReadActions",
+        "AllowPricingReadActions",
+        "AllowUnscopedInstanceProfileListAction",
+    }, wildcard
+    for sid in wildcard:
+        reads = ("ec2:Describe", "pricing:Get", "iam:List")
+        assert all(a.startswith(reads) for a in by_sid[sid]["actions"]), f"{sid} writes on any resource"
+    assert by_sid["AllowPassingInstanceRole"]["resources"] == ["${aws_iam_role.node.arn}"]
+    actions = {a for s in statements for a in s["actions"]}
+    assert not {"iam:CreateInstanceProfile", "iam:DeleteInstanceProfile"} & actions
+
+
+def test_task_node_pool_is_bounded_and_hardened() -> None:
+    chart = TF / "modules" / "karpenter" / "nodepool-chart"
+    node_pool = (chart / "templates" / "nodepool.yaml").read_text()
+    node_class = (chart / "templates" / "ec2nodeclass.yaml").read_text()
+    assert "limits:\n    cpu: {{ .Values.cpuLimit | quote }}" in node_pool
+    assert "consolidationPolicy: WhenEmptyOrUnderutilized" in node_pool
+    assert "httpTokens: required" in node_class and "httpPutResponseHopLimit: 1" in node_class
+    assert "encrypted: true" in node_class
+    values = hcl.dir_resources(TF / "modules" / "karpenter")[("helm_release", "node_pool")]["values"][0]
+    for key in (
+        "cpuLimit",
+        "instanceTypes",
+        "capacityTypes",
+        "subnetIds",
+        "securityGroupIds",
+        "instanceProfile",
+    ):
+        assert key in values, key
+
+
+def _helm() -> str:
+    helm = os.environ.get("HELM") or shutil.which("helm")
+    if not helm:
+        pytest.skip("no helm binary (set HELM or put helm on PATH): the node pool chart is not rendered")
+    return helm
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_task_node_pool_chart_renders_what_the_capacity_model_assumes(env: str, tmp_path: Path) -> None:
+    """The real helm renders ./nodepool-chart with the env's Terraform arguments into the NodePool
+    whose limit and instance types tests/deploy/capacity.py counts with."""
+    helm = _helm()
+    pool = capacity.terraform_task_pool(env)
+    values = {
+        "name": "airflow-tasks",
+        "instanceProfile": f"game-market-{env}-karpenter-node",
+        "amiAlias": "al2023@latest",
+        "subnetIds": ["subnet-0a", "subnet-0b", "subnet-0c"],
+        "securityGroupIds": ["sg-0a"],
+        "diskSizeGi": 50,
+        "instanceTypes": pool.instance_types,
+        "capacityTypes": pool.capacity_types,
+        "cpuLimit": pool.max_vcpus,
+        "consolidateAfter": "5m",
+        "drainTimeout": "2h",
+        "tags": {"Project": "game-market-pipeline", "Environment": env},
+    }
+    values_file = tmp_path / "values.json"
+    values_file.write_text(json.dumps(values))
+    chart = TF / "modules" / "karpenter" / "nodepool-chart"
+    lint = subprocess.run(
+        [helm, "lint", "--strict", str(chart), "-f", str(values_file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    rendered = subprocess.run(
+        [helm, "template", "karpenter-node-pool", str(chart), "-f", str(values_file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    documents = {doc["kind"]: doc for doc in yaml.safe_load_all(rendered) if doc}
+    assert set(documents) == {"NodePool", "EC2NodeClass"}
+    node_pool = documents["NodePool"]["spec"]
+    assert node_pool["limits"] == {"cpu": str(pool.max_vcpus)}
+    requirements = {r["key"]: r["values"] for r in node_pool["template"]["spec"]["requirements"]}
+    assert requirements["node.kubernetes.io/instance-type"] == pool.instance_types
+    assert requirements["karpenter.sh/capacity-type"] == pool.capacity_types
+    assert (
+        node_pool["template"]["spec"]["nodeClassRef"]["name"] == documents["EC2NodeClass"]["metadata"]["name"]
+    )
+    assert re.fullmatch(r"([0-9]+(s|m|h))+", node_pool["template"]["spec"]["terminationGracePeriod"])
+    node_class = documents["EC2NodeClass"]["spec"]
+    assert node_class["metadataOptions"]["httpTokens"] == "required"
+    assert node_class["metadataOptions"]["httpPutResponseHopLimit"] == 1
+    assert node_class["blockDeviceMappings"][0]["ebs"] == {
+        "volumeSize": "50Gi",
+        "volumeType": "gp3",
+        "encrypted": True,
+        "deleteOnTermination": True,
+    }
+    assert [t["id"] for t in node_class["subnetSelectorTerms"]] == values["subnetIds"]
+    assert "role" not in node_class, "instanceProfile (made by Terraform) and role are mutually exclusive"

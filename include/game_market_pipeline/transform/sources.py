@@ -2,7 +2,8 @@
 
 Every configured endpoint is one staging table `raw.<source>__<endpoint>` and therefore one dbt
 source table: `source('<source>', '<endpoint>')`. The file is committed (dbt needs it on disk) and
-`tests/dbt/test_sources_sync.py` fails when it no longer matches the config:
+`tests/dbt/test_project.py` (test_committed_sources_yml_is_in_sync_with_the_config) fails when it no
+longer matches the config:
 
     python -m game_market_pipeline.transform.sources           # rewrite dbt/models/staging/_sources.yml
     python -m game_market_pipeline.transform.sources --check   # exit 1 when out of sync
@@ -28,7 +29,7 @@ LOADED_AT_FIELD = "_ingested_at"
 HEADER = (
     "# GENERATED from include/config/endpoints.yaml by `make dbt-sources`\n"
     "# (python -m game_market_pipeline.transform.sources). Do not edit by hand:\n"
-    "# tests/dbt/test_sources_sync.py fails when this file and the config disagree.\n"
+    "# tests/dbt/test_project.py fails when this file and the config disagree.\n"
 )
 
 # Freshness follows the endpoint's ingestion schedule: one missed run warns, three missed runs error.

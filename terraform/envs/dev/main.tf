@@ -39,7 +39,7 @@ module "platform" {
   secrets_recovery_window_days = 7
 }
 
-# --- Optional: the Airflow release itself ----------------------------------------------------------
+# --- Kubernetes: node autoscaling (always) and, optionally, the Airflow release ------------------
 
 provider "helm" {
   kubernetes = {
@@ -52,6 +52,33 @@ provider "helm" {
     }
   }
 }
+
+# Task nodes: spot first (cheaper; Karpenter falls back to on-demand and drains a reclaimed node
+# through the interruption queue), at most 8 vCPUs = 2 x xlarge = 30 task pods of the dev size
+# (terraform/README.md, Capacity).
+module "karpenter" {
+  source = "../../modules/karpenter"
+
+  cluster_name       = module.platform.cluster_name
+  oidc_provider_arn  = module.platform.oidc_provider_arn
+  oidc_provider      = module.platform.oidc_provider
+  subnet_ids         = module.platform.node_subnet_ids
+  security_group_ids = [module.platform.cluster_security_group_id]
+
+  controller_replicas = 1
+  task_instance_types = ["m6i.xlarge", "m7i.xlarge", "m6a.xlarge"]
+  task_capacity_types = ["spot", "on-demand"]
+  task_max_vcpus      = 8
+
+  # default_tags do not reach the instances Karpenter launches: tag them here.
+  tags = {
+    Project     = "game-market-pipeline"
+    Environment = "dev"
+    ManagedBy   = "karpenter"
+  }
+}
+
+# --- Optional: the Airflow release itself ----------------------------------------------------------
 
 module "airflow_release" {
   source = "../../modules/airflow_release"

@@ -42,7 +42,7 @@ module "platform" {
   secrets_recovery_window_days = 30
 }
 
-# --- Optional: the Airflow release itself ----------------------------------------------------------
+# --- Kubernetes: node autoscaling (always) and, optionally, the Airflow release ------------------
 
 provider "helm" {
   kubernetes = {
@@ -55,6 +55,32 @@ provider "helm" {
     }
   }
 }
+
+# Task nodes: on-demand (a reclaimed spot node would cut long dbt builds), at most 80 vCPUs =
+# 5 x 4xlarge = 75 task pods of 1 CPU / 2 GiB, above parallelism 64 (terraform/README.md, Capacity).
+module "karpenter" {
+  source = "../../modules/karpenter"
+
+  cluster_name       = module.platform.cluster_name
+  oidc_provider_arn  = module.platform.oidc_provider_arn
+  oidc_provider      = module.platform.oidc_provider
+  subnet_ids         = module.platform.node_subnet_ids
+  security_group_ids = [module.platform.cluster_security_group_id]
+
+  controller_replicas = 2
+  task_instance_types = ["m6i.4xlarge", "m7i.4xlarge", "m6a.4xlarge"]
+  task_capacity_types = ["on-demand"]
+  task_max_vcpus      = 80
+
+  # default_tags do not reach the instances Karpenter launches: tag them here.
+  tags = {
+    Project     = "game-market-pipeline"
+    Environment = "prod"
+    ManagedBy   = "karpenter"
+  }
+}
+
+# --- Optional: the Airflow release itself ----------------------------------------------------------
 
 module "airflow_release" {
   source = "../../modules/airflow_release"

@@ -62,3 +62,13 @@ output "helm_infra_values" {
   description = "Helm values document for this environment (pass it to helm with -f)."
   value       = module.platform.helm_infra_values
 }
+
+output "kubernetes_version" {
+  description = "Kubernetes minor version of the EKS cluster."
+  value       = module.platform.kubernetes_version
+}
+
+output "karpenter_node_pool" {
+  description = "Karpenter NodePool of the task nodes (kubectl get nodepool,nodeclaim)."
+  value       = module.karpenter.node_pool_name
+}

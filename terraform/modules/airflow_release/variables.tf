@@ -1,12 +1,12 @@
 variable "release_name" {
   type        = string
-  description = "Helm release name. The Kubernetes secret contents (helm/scripts/bootstrap-secrets.sh) assume \"airflow\" (PgBouncer service airflow-pgbouncer)."
+  description = "Helm release name. The Kubernetes secret contents (helm/scripts/bootstrap_secrets.py) assume \"airflow\" (PgBouncer service airflow-pgbouncer)."
   default     = "airflow"
 }
 
 variable "namespace" {
   type        = string
-  description = "Kubernetes namespace of the release (created by helm/scripts/bootstrap-secrets.sh together with the secrets)."
+  description = "Kubernetes namespace of the release (created by helm/scripts/bootstrap_secrets.py together with the secrets)."
   default     = "airflow"
 }
 

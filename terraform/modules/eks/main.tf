@@ -211,9 +211,13 @@ resource "aws_launch_template" "nodes" {
   tags = var.tags
 }
 
+# The fixed floor of nodes for the Airflow components, CoreDNS and the Karpenter controller; task pods
+# beyond it get Karpenter's nodes (module karpenter). `version` makes the nodes follow the control
+# plane (kubernetes_version, chosen once in module platform).
 resource "aws_eks_node_group" "default" {
   cluster_name    = aws_eks_cluster.this.name
   node_group_name = "${var.name}-default"
+  version         = aws_eks_cluster.this.version
   node_role_arn   = aws_iam_role.node.arn
   subnet_ids      = var.subnet_ids
   ami_type        = var.node_ami_type

@@ -5,8 +5,7 @@ variable "name" {
 
 variable "kubernetes_version" {
   type        = string
-  description = "Kubernetes minor version of the control plane and the managed node group."
-  default     = "1.33"
+  description = "Kubernetes minor version of the control plane and the managed node group (set by module platform, the single place it is chosen)."
 }
 
 variable "vpc_id" {
@@ -35,9 +34,11 @@ variable "public_access_cidrs" {
   description = "CIDRs allowed to reach the public Kubernetes API endpoint, e.g. [\"203.0.113.10/32\"]. Never 0.0.0.0/0."
   default     = []
 
+  # Valid IPv4 CIDRs, none broader than /8: 0.0.0.0/0 (however spelled) and tricks such as
+  # 0.0.0.0/1 + 128.0.0.0/1 are the whole internet.
   validation {
-    condition     = !contains(var.public_access_cidrs, "0.0.0.0/0")
-    error_message = "The Kubernetes API must not be open to the whole internet: list your operators' CIDRs."
+    condition     = alltrue([for cidr in var.public_access_cidrs : try(cidrnetmask(cidr) != "" && tonumber(split("/", cidr)[1]) >= 8, false)])
+    error_message = "The Kubernetes API must not be open to the whole internet: list your operators' IPv4 CIDRs, none broader than /8."
   }
 
   # EKS opens a public endpoint without CIDRs to 0.0.0.0/0: refuse that combination.
@@ -78,7 +79,7 @@ variable "node_min_size" {
 
 variable "node_desired_size" {
   type        = number
-  description = "Initial number of nodes (later changes by an autoscaler are ignored by Terraform)."
+  description = "Initial number of nodes of the managed node group (Terraform ignores later changes, e.g. a manual scale)."
   default     = 2
 }
 

@@ -23,6 +23,31 @@ output "cluster_certificate_authority_data" {
   value       = module.eks.cluster_certificate_authority_data
 }
 
+output "kubernetes_version" {
+  description = "Kubernetes minor version of the EKS cluster (the render tests validate manifests against it)."
+  value       = var.kubernetes_version
+}
+
+output "oidc_provider_arn" {
+  description = "ARN of the cluster's IAM OIDC provider (IRSA roles outside this module, e.g. Karpenter's)."
+  value       = module.eks.oidc_provider_arn
+}
+
+output "oidc_provider" {
+  description = "Issuer of the cluster's OIDC provider without https:// (prefix of IRSA condition keys)."
+  value       = module.eks.oidc_provider
+}
+
+output "node_subnet_ids" {
+  description = "Private subnets of the nodes (managed node group and Karpenter task nodes)."
+  value       = module.network.private_subnet_ids
+}
+
+output "cluster_security_group_id" {
+  description = "Security group EKS gives the control plane and the nodes; the RDS instances admit it."
+  value       = module.eks.cluster_security_group_id
+}
+
 output "airflow_namespace" {
   description = "Kubernetes namespace of the Airflow release."
   value       = var.airflow_namespace
@@ -76,7 +101,7 @@ output "connection_secret_names" {
 }
 
 output "runtime_secret_name" {
-  description = "Secrets Manager name of the Airflow runtime secret (written by helm/scripts/bootstrap-secrets.sh)."
+  description = "Secrets Manager name of the Airflow runtime secret (written by helm/scripts/bootstrap_secrets.py)."
   value       = module.secrets.runtime_secret_name
 }
 

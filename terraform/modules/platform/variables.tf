@@ -47,10 +47,18 @@ variable "interface_endpoints" {
 
 # --- EKS -----------------------------------------------------------------------------------------
 
+# The one place the Kubernetes version is set: module eks takes it from here, the task nodes follow
+# the cluster (Karpenter's al2023 alias), and the render tests validate manifests against it.
+# 1.35 is in EKS standard support until 2027-03-27 (terraform/README.md, "Kubernetes version").
 variable "kubernetes_version" {
   type        = string
-  description = "Kubernetes minor version of the EKS cluster."
-  default     = "1.33"
+  description = "Kubernetes minor version of the EKS cluster and its nodes; keep it in EKS standard support (terraform/README.md)."
+  default     = "1.35"
+
+  validation {
+    condition     = can(regex("^1\\.[0-9]{2}$", var.kubernetes_version))
+    error_message = "kubernetes_version is a minor version such as 1.35."
+  }
 }
 
 variable "cluster_endpoint_public_access" {
@@ -61,8 +69,19 @@ variable "cluster_endpoint_public_access" {
 
 variable "cluster_public_access_cidrs" {
   type        = list(string)
-  description = "CIDRs of the operators allowed to reach the Kubernetes API (never 0.0.0.0/0)."
+  description = "CIDRs of the operators allowed to reach the public Kubernetes API endpoint (never a /0); required while cluster_endpoint_public_access is true."
   default     = []
+
+  # EKS opens a public endpoint without CIDRs to 0.0.0.0/0: refuse that combination.
+  validation {
+    condition     = !var.cluster_endpoint_public_access || length(var.cluster_public_access_cidrs) > 0
+    error_message = "cluster_endpoint_public_access needs at least one CIDR in cluster_public_access_cidrs (an empty list means 0.0.0.0/0)."
+  }
+
+  validation {
+    condition     = alltrue([for cidr in var.cluster_public_access_cidrs : try(cidrnetmask(cidr) != "" && tonumber(split("/", cidr)[1]) >= 8, false)])
+    error_message = "cluster_public_access_cidrs must be IPv4 CIDRs no broader than /8: never 0.0.0.0/0, the Kubernetes API must not be open to the whole internet."
+  }
 }
 
 variable "node_instance_types" {

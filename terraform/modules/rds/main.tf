@@ -1,6 +1,6 @@
 # One private, encrypted RDS PostgreSQL instance. The master password is created and rotated by RDS
 # in AWS Secrets Manager (manage_master_user_password), encrypted with this module's KMS key; the
-# applications use their own roles (helm/scripts/bootstrap-secrets.sh creates them).
+# applications use their own roles (helm/scripts/bootstrap_secrets.py creates them).
 
 data "aws_caller_identity" "current" {}
 

@@ -1,13 +1,14 @@
 # The secret *containers* of one environment, encrypted with a KMS key of this module. Terraform
 # never writes a value: the connection JSON is put with `aws secretsmanager put-secret-value`
-# (README, "Deploy to AWS") or by helm/scripts/bootstrap-secrets.sh, so no credential can end up in
+# (README, "Deploy to AWS") or by helm/scripts/bootstrap_secrets.py, so no credential can end up in
 # the Terraform state.
 #
 #   <connections_prefix>/<conn_id>   one per Airflow connection, read by the Amazon provider's
 #                                    SecretsManagerBackend in the pods (IRSA)
 #   <name_prefix>/airflow/runtime    Fernet key, API secret key, JWT secret, the admin user and the
 #                                    database app-user passwords: read only by the operator who runs
-#                                    bootstrap-secrets.sh, which turns them into Kubernetes secrets
+#                                    helm/scripts/bootstrap_secrets.py, which turns them into
+#                                    Kubernetes secrets
 
 data "aws_caller_identity" "current" {}
 
@@ -62,9 +63,9 @@ resource "aws_secretsmanager_secret" "connection" {
 }
 
 resource "aws_secretsmanager_secret" "runtime" {
-  #checkov:skip=CKV2_AWS_57:Rotating the Fernet key or the JWT secret needs a coordinated Airflow restart (bootstrap-secrets.sh), not a rotation Lambda
+  #checkov:skip=CKV2_AWS_57:Rotating the Fernet key or the JWT secret needs a coordinated Airflow restart (helm/scripts/bootstrap_secrets.py), not a rotation Lambda
   name                    = "${var.name_prefix}/airflow/runtime"
-  description             = "Airflow runtime secrets (Fernet key, API secret key, JWT secret, admin and database app-user passwords); written by helm/scripts/bootstrap-secrets.sh"
+  description             = "Airflow runtime secrets (Fernet key, API secret key, JWT secret, admin and database app-user passwords); written by helm/scripts/bootstrap_secrets.py"
   kms_key_id              = aws_kms_key.this.arn
   recovery_window_in_days = var.recovery_window_days
 
