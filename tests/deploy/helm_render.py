@@ -7,7 +7,7 @@ Where things come from:
   --untar --untardir "$GMP_AIRFLOW_CHARTS/X"`).
 - the pinned chart version: terraform/modules/airflow_release's `chart_version` default, which the
   env roots, helm/README.md and README.md must repeat (test_helm_values checks that).
-- the Kubernetes version: terraform/modules/eks's `kubernetes_version` default (what EKS runs).
+- the Kubernetes version: terraform/modules/platform's `kubernetes_version` (what EKS runs).
 
 `python -m tests.deploy.helm_render dev` prints the rendered manifests (`make helm-template`).
 """
@@ -60,10 +60,8 @@ def pinned_chart_version() -> str:
     return variables["chart_version"]["default"]
 
 
-@cache
 def kubernetes_version() -> str:
-    variables = hcl.blocks(hcl.TERRAFORM_DIR / "modules" / "eks" / "variables.tf", "variable")
-    return variables["kubernetes_version"]["default"]
+    return hcl.kubernetes_version()
 
 
 def value_files(environment: str, infra_file: Path) -> list[Path]:

@@ -297,3 +297,22 @@ def test_readme_names_the_tested_chart_versions() -> None:
     readme = (REPO_ROOT / "helm" / "README.md").read_text()
     assert helm_render.pinned_chart_version() in readme and helm_render.NEXT_CHART_VERSION in readme
     assert "1.22" in readme  # current upstream, said plainly
+
+
+# --- Capacity: the task pods the rendered config can start fit the nodes Terraform allows ----------
+
+
+def test_task_pods_at_full_parallelism_fit_the_autoscaled_node_pool(rendered) -> None:
+    from tests.deploy import capacity
+
+    environment, _, docs = rendered
+    (template,) = [spec for where, spec in manifest_checks.pod_specs(docs) if "pod_template" in where]
+    pod = capacity.pod_requests(template, "task pod template")
+    pool = capacity.terraform_task_pool(environment)
+    holds = capacity.pool_capacity(pool.instance_types, pod, max_vcpus=pool.max_vcpus)
+    parallelism = int(_airflow_cfg(docs).get("core", "parallelism"))
+    assert holds.pods >= parallelism, (
+        f"{environment}: parallelism {parallelism} but the task pool holds {holds.describe()}"
+    )
+    # The rendered figure is the one terraform/README.md states.
+    assert capacity.environment_capacity(environment).capacity.pods == holds.pods

@@ -8,7 +8,6 @@ providers, locked remote state, no literal secret, and the security settings the
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -688,10 +687,13 @@ def test_task_node_pool_is_bounded_and_hardened() -> None:
 
 
 def _helm() -> str:
-    helm = os.environ.get("HELM") or shutil.which("helm")
-    if not helm:
-        pytest.skip("no helm binary (set HELM or put helm on PATH): the node pool chart is not rendered")
-    return helm
+    # The same pinned helm as the Airflow chart's render tests (`make helm-tool`, GMP_HELM).
+    from tests.deploy.helm_render import helm_binary
+
+    helm = helm_binary()
+    if not helm.is_file():
+        pytest.fail(f"no helm at {helm}: run `make helm-tool` (or set GMP_HELM)")
+    return str(helm)
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])
