@@ -277,7 +277,9 @@ def deployed_containers(values: Mapping[str, Any]) -> list[str]:
     if _enabled(values, "cleanup", False):
         paths.append("cleanup")
     for component in ("scheduler", "triggerer", "dagProcessor", "workers"):
-        if (component in paths or f"{component}.kubernetes" in paths) and _enabled(values, f"{component}.logGroomerSidecar", True):
+        if (component in paths or f"{component}.kubernetes" in paths) and _enabled(
+            values, f"{component}.logGroomerSidecar", True
+        ):
             paths.append(f"{component}.logGroomerSidecar")
     return paths
 

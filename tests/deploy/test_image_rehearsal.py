@@ -38,8 +38,9 @@ def _airflow(venv: Path, env: dict[str, str], *args: str) -> subprocess.Complete
     )
 
 
-def _image_env(image, venv, root: Path) -> dict[str, str]:
-    image_env = rehearsal.lay_out(image, root, venv, root / "layout.log")
+def _image_env(image, venv, root: Path, install_package: bool = True) -> dict[str, str]:
+    root.mkdir(parents=True, exist_ok=True)
+    image_env = rehearsal.lay_out(image, root, venv, root / "layout.log", install_package)
     home = Path(image_env["AIRFLOW_HOME"])
     return rehearsal.image_environment(
         venv,
@@ -66,6 +67,12 @@ def _parse_errors(venv: Path, env: dict[str, str]) -> dict[str, str]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def _json_of(stdout: str):
+    """The CLI's JSON answer: its last line (log lines such as a graphviz warning come before it)."""
+    lines = stdout.strip().splitlines()
+    return json.loads(lines[-1]) if lines else []
+
+
 def expected_dag_ids() -> set[str]:
     from game_market_pipeline.config.loader import load_config
 
@@ -81,10 +88,10 @@ def test_reserialize_in_the_image_finds_every_dag_with_no_import_error(image, ve
     assert reserialize.returncode == 0, reserialize.stdout[-2000:] + reserialize.stderr[-3000:]
     errors = _airflow(venv, env, "dags", "list-import-errors", "-o", "json")
     assert errors.returncode == 0, errors.stderr[-2000:]
-    assert json.loads(errors.stdout or "[]") == [], errors.stdout
+    assert _json_of(errors.stdout) == [], errors.stdout
     listed = _airflow(venv, env, "dags", "list", "-o", "json")
     assert listed.returncode == 0, listed.stderr[-2000:]
-    assert {row["dag_id"] for row in json.loads(listed.stdout)} == expected_dag_ids()
+    assert {row["dag_id"] for row in _json_of(listed.stdout)} == expected_dag_ids()
     # The console script the scheduler's init container runs (helm/values.yaml) is in the image.
     assert (venv / "bin" / "gmp-pools").is_file()
 
@@ -93,7 +100,7 @@ def test_a_missing_copy_breaks_the_rehearsal(image, venv, tmp_path) -> None:
     without_dbt = rehearsal.Image(
         **{**image.__dict__, "copies": [c for c in image.copies if c[0] != ["dbt/"]]}
     )
-    parsed = _parse_errors(venv, _image_env(without_dbt, venv, tmp_path / "image"))
+    parsed = _parse_errors(venv, _image_env(without_dbt, venv, tmp_path / "image", install_package=False))
     assert any("transform_warehouse" in path for path in parsed["errors"]) or (
         "transform_warehouse" not in parsed["dags"]
     ), parsed
@@ -105,18 +112,20 @@ def test_a_path_dockerignore_drops_breaks_the_rehearsal(image, venv, tmp_path, m
         "DOCKERIGNORE",
         _with_extra_ignore(tmp_path, "include/config/endpoints.yaml"),
     )
-    parsed = _parse_errors(venv, _image_env(image, venv, tmp_path / "image"))
+    parsed = _parse_errors(venv, _image_env(image, venv, tmp_path / "image", install_package=False))
     assert parsed["errors"], parsed
 
 
 def test_a_dependency_the_image_lacks_breaks_the_rehearsal(image, venv, tmp_path) -> None:
-    env = _image_env(image, venv, tmp_path / "image")
+    env = _image_env(image, venv, tmp_path / "image", install_package=False)
     # moto is a dev dependency of ours: product code importing it would fail in the image.
     (Path(env["AIRFLOW__CORE__DAGS_FOLDER"]) / "uses_dev_tool.py").write_text(
         "import moto  # noqa: F401\nfrom airflow.sdk import DAG\n\nwith DAG('uses_dev_tool', schedule=None):\n    pass\n"
     )
     parsed = _parse_errors(venv, env)
-    assert any("uses_dev_tool" in path and "moto" in error for path, error in parsed["errors"].items()), parsed
+    assert any("uses_dev_tool" in path and "moto" in error for path, error in parsed["errors"].items()), (
+        parsed
+    )
 
 
 def _with_extra_ignore(tmp_path: Path, pattern: str) -> Path:
