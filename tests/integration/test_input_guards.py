@@ -64,7 +64,9 @@ def test_page_cap_stops_keeps_the_landed_parts_and_a_retry_resumes(harness, para
     assert len(_bronze_keys(harness, ".checkpoint.json")) == 2  # pages 1 and 2 landed, one part each
     assert not _bronze_keys(harness, "_manifest.json")
     # A retry with room resumes after the landed parts: one more call, every record exactly once.
-    resumed = harness.extract(harness.endpoint("rawg", "games", parallel_pages=parallel_pages), part_records=40)
+    resumed = harness.extract(
+        harness.endpoint("rawg", "games", parallel_pages=parallel_pages), part_records=40
+    )
     assert resumed.api_calls == 1 and resumed.records == 113
     assert harness.replay.stats()["requests"] == 3
 
