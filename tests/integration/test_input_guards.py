@@ -100,6 +100,26 @@ def test_an_error_that_ends_a_walk_names_the_last_link(harness):
     assert FAKE_RAWG_KEY not in notes
 
 
+def test_execution_timeout_names_the_endpoint_and_link_and_a_retry_resumes(harness):
+    """The timeout Airflow puts around every task's execute (SIGALRM -> AirflowTaskTimeout in the
+    task's main thread), around an extract of slow pages."""
+    from airflow.sdk.exceptions import AirflowTaskTimeout
+    from airflow.sdk.execution_time.timeout import timeout
+
+    endpoint = harness.endpoint("rawg", "games", parallel_pages=1)
+    harness.replay.set_latency(500)
+    with pytest.raises(AirflowTaskTimeout) as err, timeout(1.2):
+        harness.extract(endpoint, part_records=40)
+    notes = "\n".join(getattr(err.value, "__notes__", []))
+    assert "rawg.games: the walk stopped after requesting http://127.0.0.1:" in notes and "page=" in notes
+    assert FAKE_RAWG_KEY not in notes
+    landed = len(_bronze_keys(harness, ".checkpoint.json"))
+    assert 1 <= landed < 3 and not _bronze_keys(harness, "_manifest.json")
+    harness.replay.set_latency(0)
+    resumed = harness.extract(endpoint, part_records=40)
+    assert resumed.records == 113 and resumed.api_calls == 3 - landed  # one call per page not landed
+
+
 # -- 3. text the warehouse cannot store --------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -22,8 +23,8 @@ from game_market_pipeline.config.models import ResolvedEndpoint
 from game_market_pipeline.ingest.bronze import ROW_GROUP_RECORDS, SCHEMA_VERSION, BronzeStore, PartWriter
 from game_market_pipeline.ingest.check_pool import LazyCheckPool
 from game_market_pipeline.ingest.count_check import CountCheck
-from game_market_pipeline.ingest.fetch import FetchedPage, iter_records_pages
-from game_market_pipeline.ingest.guards import WalkGuard
+from game_market_pipeline.ingest.fetch import iter_records_pages
+from game_market_pipeline.ingest.guards import WalkGuard, WalkStopped
 from game_market_pipeline.ingest.http_client import ApiClient
 from game_market_pipeline.ingest.paginators import PageRequest
 from game_market_pipeline.ingest.validate import CheckedRecord, ValidationStats, check_record, redact_secrets
@@ -141,7 +142,11 @@ def extract_endpoint(
         )
         # A finished part is uploaded (Parquet, checkpoint) in the background while the next one is
         # fetched and validated; at most one is in flight.
-        with checks, ThreadPoolExecutor(max_workers=1, thread_name_prefix="land") as lander:
+        with (
+            _noting_where(endpoint, guard),
+            checks,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="land") as lander,
+        ):
             in_flight: Future | None = None
 
             def flush() -> None:
@@ -169,8 +174,7 @@ def extract_endpoint(
                 next_part += 1
                 part, part_stats = PartWriter(store, next_part), ValidationStats()
 
-            walk = iter_records_pages(client, endpoint, first, parallel_pages, checks, guard)
-            for fetched in _noting_where(walk, endpoint, guard):
+            for fetched in iter_records_pages(client, endpoint, first, parallel_pages, checks, guard):
                 if expected is None:
                     expected = fetched.total
                 if fetched.checked is not None:
@@ -255,15 +259,15 @@ def extract_endpoint(
     return ExtractResult(uri, client.calls, False, stats.records, stats.invalid, expected, count.status)
 
 
-def _noting_where(
-    walk: Iterator[FetchedPage], endpoint: ResolvedEndpoint, guard: WalkGuard
-) -> Iterator[FetchedPage]:
-    """The walk's pages; an error that ends it (an API error, Airflow's execution_timeout) gets a
-    note naming the endpoint and the last link requested, credentials removed."""
+@contextmanager
+def _noting_where(endpoint: ResolvedEndpoint, guard: WalkGuard) -> Iterator[None]:
+    """An error that ends the walk (an API error, Airflow's execution_timeout, a failed upload) gets
+    a note naming the endpoint and the last link requested, credentials removed; a guard's own stop
+    names them already."""
     try:
-        yield from walk
+        yield
     except BaseException as exc:
-        if guard.last_link is not None:
+        if guard.last_link is not None and not isinstance(exc, WalkStopped):
             exc.add_note(
                 f"{endpoint.source}.{endpoint.name}: the walk stopped after requesting {guard.last_link}; "
                 "parts landed before this stay in S3 and a retry resumes after the last one."

