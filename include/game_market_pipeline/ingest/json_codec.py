@@ -55,7 +55,7 @@ def json_body_text(content: bytes, declared: str | None, as_declared: Callable[[
     (`surrogateescape`), where requests' own text would put U+FFFD in their place unnoticed; a body
     declared in another charset, or in none, is `as_declared()` (requests' decoding)."""
     try:
-        utf8 = bool(declared) and codecs.lookup(declared).name == "utf-8"
+        utf8 = declared is not None and codecs.lookup(declared).name == "utf-8"
     except LookupError:  # a charset Python does not know: requests falls back on its own
         utf8 = False
     return content.decode("utf-8", "surrogateescape") if utf8 else as_declared()
