@@ -74,7 +74,10 @@ def check_record(raw: Any, model: type[ApiRecord], primary_key: str, stats: Vali
     try:
         payload_bytes = canonical_json_bytes(raw)
     except UnicodeEncodeError:  # a lone surrogate: the record has no UTF-8 form
-        return _quarantine_unstorable(raw, primary_key, stats, None)
+        unstorable = _quarantine_unstorable(raw, primary_key, stats, None)
+        if unstorable is None:
+            raise
+        return unstorable
     # NUL is escaped in JSON as \u0000; the substring test keeps the walk off the hot path (an
     # escaped backslash followed by "u0000" matches it too, and the walk then finds nothing).
     # rfind, not `in`: its skips key on the needle's backslash, rare in JSON, not its last "0"
@@ -128,10 +131,6 @@ def _quarantine_unstorable(
     it has none. Its hash is of the record as sent; its stored copy has U+FFFD in those places."""
     errors = unstorable_text(raw)
     if not errors:
-        if payload_bytes is None:
-            raise ValueError(
-                "a record that cannot be encoded as UTF-8 has no unstorable text"
-            )  # pragma: no cover
         return None
     if payload_bytes is None:
         original = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
