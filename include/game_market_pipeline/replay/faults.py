@@ -12,7 +12,7 @@ page), `unknown_field` (a new top-level field in every record), and for the inpu
 (docs/RELIABILITY-INPUT.md):
 
 - hostile text in one record's `field` (default `name`), the rest of the page intact: `nul_char`
-  (a `\u0000` escape), `lone_surrogate` (a `\ud800` escape), `invalid_utf8` (a raw 0xFF byte);
+  (a `\\u0000` escape), `lone_surrogate` (a `\\ud800` escape), `invalid_utf8` (a raw 0xFF byte);
 - `echo_key`: every record's `field` becomes an image URL carrying the caller's key (`?key=`);
 - pagination gone wrong, on envelopes with a `next` link: `next_loop` (`next` is the request's own
   URL: the same page again), `next_same_page` (`next` is a new URL, `replay_loop=<n+1>`, that
