@@ -21,6 +21,12 @@ _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
 
+# Fallbacks of the walk guards for an endpoint whose source sets none (ResolvedEndpoint).
+DEFAULT_MAX_PAGES = 10_000
+DEFAULT_MAX_API_CALLS = 100_000
+DEFAULT_EXECUTION_TIMEOUT_SECONDS = 3 * 3600
+DEFAULT_COUNT_TOLERANCE = 0.01
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -142,6 +148,29 @@ class EndpointSettings(Strict):
         "of 16 pages or more. Set 0 where many tasks share a machine's CPUs",
     )
     timeout_seconds: float | None = Field(default=None, gt=0, le=600)
+    # Guards of one date's walk (ingest/guards.py): each stops the extract with an error naming the
+    # endpoint and the link, keeping what already landed.
+    max_pages: int | None = Field(
+        default=None, ge=1, le=10_000_000, description="Most pages one date's walk may fetch"
+    )
+    max_api_calls: int | None = Field(
+        default=None,
+        ge=1,
+        le=100_000_000,
+        description="Most API calls (retries and fan-out details included) one date's extract may make",
+    )
+    execution_timeout_seconds: int | None = Field(
+        default=None, ge=60, le=7 * 24 * 3600, description="Airflow execution_timeout of each task"
+    )
+    count_tolerance: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Share by which the records landed may differ from the API's count before it is a warning",
+    )
+    count_exact: bool | None = Field(
+        default=None, description="A landed count that differs from the API's count fails the load"
+    )
     tags: tuple[str, ...] = ()
 
 
@@ -179,6 +208,12 @@ class ResolvedEndpoint(Strict):
     parallel_pages: int
     check_processes: int | None
     timeout_seconds: float
+    # Unset in the YAML: these fallbacks (the shipped config sets them per source).
+    max_pages: int = DEFAULT_MAX_PAGES
+    max_api_calls: int = DEFAULT_MAX_API_CALLS
+    execution_timeout_seconds: int = DEFAULT_EXECUTION_TIMEOUT_SECONDS
+    count_tolerance: float = DEFAULT_COUNT_TOLERANCE
+    count_exact: bool = False
     tags: tuple[str, ...]
     incremental: Incremental | None
     fan_out: FanOut | None

@@ -35,6 +35,7 @@ def _doc_md(endpoint: ResolvedEndpoint) -> str:
 - **paginator**: `{endpoint.paginator.kind}`; records at `{endpoint.record_selector}`; primary key `{endpoint.primary_key}`
 - **model**: `{endpoint.record_model}`; quarantine threshold {endpoint.quarantine_threshold:.0%}
 - **rate limit**: {endpoint.rate_limit.requests_per_second}/s (burst {endpoint.rate_limit.burst}); pool `{endpoint.pool}`{fan_out}{incremental}
+- **guards**: at most {endpoint.max_pages} pages and {endpoint.max_api_calls} API calls per date; each task times out after {endpoint.execution_timeout_seconds} s
 - **lands in**: S3 `bronze/source={endpoint.source}/endpoint={endpoint.name}/ingest_date=<date>/`, then `raw.{endpoint.table_name}`
 - **emits**: Assets `raw/{endpoint.table_name}` and `raw/_{endpoint.source}` (which schedules the transform)
 
@@ -51,6 +52,9 @@ def build_endpoint_dag(
         "retry_delay": timedelta(seconds=defaults.retry_delay_seconds),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(seconds=defaults.max_retry_delay_seconds),
+        # Every task of the DAG: a walk that runs away (or a load that hangs) fails here instead of
+        # holding its pool slot forever; landed parts stay and the retry resumes after them.
+        "execution_timeout": timedelta(seconds=endpoint.execution_timeout_seconds),
     }
     with DAG(
         dag_id=endpoint.dag_id,

@@ -3,13 +3,18 @@
 - A date whose manifest is complete is done: zero API calls, nothing written.
 - Otherwise the walk resumes after the last landed part (or starts at page 1), validates every
   record, lands parts as it goes, and writes the manifest last.
+- Walk guards (ingest/guards.py) stop a walk that loops or passes its caps; the records landed are
+  compared with the API's count (ingest/count_check.py); the configured secret is redacted from
+  every payload before it lands.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -17,10 +22,12 @@ from typing import Any
 from game_market_pipeline.config.models import ResolvedEndpoint
 from game_market_pipeline.ingest.bronze import ROW_GROUP_RECORDS, SCHEMA_VERSION, BronzeStore, PartWriter
 from game_market_pipeline.ingest.check_pool import LazyCheckPool
+from game_market_pipeline.ingest.count_check import CountCheck
 from game_market_pipeline.ingest.fetch import iter_records_pages
+from game_market_pipeline.ingest.guards import WalkGuard, WalkStopped
 from game_market_pipeline.ingest.http_client import ApiClient
 from game_market_pipeline.ingest.paginators import PageRequest
-from game_market_pipeline.ingest.validate import CheckedRecord, ValidationStats, check_record
+from game_market_pipeline.ingest.validate import CheckedRecord, ValidationStats, check_record, redact_secrets
 from game_market_pipeline.records.registry import record_model
 
 log = logging.getLogger(__name__)
@@ -35,6 +42,8 @@ class ExtractResult:
     already_complete: bool
     records: int
     invalid: int
+    expected_records: int | None = None  # the API's count, where it sends one
+    count_check: str | None = None  # ok | short_read | long_read (ingest/count_check.py)
 
     def to_xcom(self) -> dict[str, Any]:
         # Only small, secret-free facts travel through XCom.
@@ -79,7 +88,13 @@ def extract_endpoint(
             existing["records"],
         )
         return ExtractResult(
-            store.loc.uri(store.loc.manifest_key), 0, True, existing["records"], existing["invalid"]
+            store.loc.uri(store.loc.manifest_key),
+            0,
+            True,
+            existing["records"],
+            existing["invalid"],
+            existing.get("expected_records"),
+            existing.get("count_check"),
         )
 
     checkpoints, highest_part = store.checkpoints()
@@ -87,6 +102,10 @@ def extract_endpoint(
     for checkpoint in checkpoints:
         stats.merge(checkpoint["stats"])
     previous_calls = sum(int(c.get("api_calls", 0)) for c in checkpoints)
+    # The API's count as the walk's first counted page said it (kept in every checkpoint for resumes).
+    expected = next(
+        (c["expected_records"] for c in checkpoints if c.get("expected_records") is not None), None
+    )
     if checkpoints:
         filters = checkpoints[-1]["filters"]
         start = checkpoints[-1]["next_request"]
@@ -101,6 +120,7 @@ def extract_endpoint(
         start = None
     model = record_model(endpoint.record_model)
     next_part = highest_part + 1
+    guard = WalkGuard(endpoint, client, previous_calls)
 
     if not checkpoints or start is not None:
         first = PageRequest.from_json(start) if start else None
@@ -122,7 +142,11 @@ def extract_endpoint(
         )
         # A finished part is uploaded (Parquet, checkpoint) in the background while the next one is
         # fetched and validated; at most one is in flight.
-        with checks, ThreadPoolExecutor(max_workers=1, thread_name_prefix="land") as lander:
+        with (
+            _noting_where(endpoint, guard),
+            checks,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="land") as lander,
+        ):
             in_flight: Future | None = None
 
             def flush() -> None:
@@ -139,6 +163,7 @@ def extract_endpoint(
                     part.upload,
                     {
                         "next_request": _resume_point(next_request, client),
+                        "expected_records": expected,
                         "filters": filters,
                         "stats": part_stats.to_json(),
                         "api_calls": client.calls - calls_at_last_part,
@@ -149,14 +174,20 @@ def extract_endpoint(
                 next_part += 1
                 part, part_stats = PartWriter(store, next_part), ValidationStats()
 
-            for fetched in iter_records_pages(client, endpoint, first, parallel_pages, checks):
+            for fetched in iter_records_pages(client, endpoint, first, parallel_pages, checks, guard):
+                if expected is None:
+                    expected = fetched.total
                 if fetched.checked is not None:
-                    buffer.extend(fetched.checked.records)
-                    pages.extend([fetched.request.index] * len(fetched.checked.records))
+                    page_records = fetched.checked.records
                     part_stats.merge(fetched.checked.stats)
-                for raw in fetched.records:
-                    buffer.append(check_record(raw, model, endpoint.primary_key, part_stats))
-                    pages.append(fetched.request.index)
+                else:
+                    page_records = [
+                        check_record(raw, model, endpoint.primary_key, part_stats) for raw in fetched.records
+                    ]
+                page_records = [redact_secrets(r, client.redactor) for r in page_records]
+                guard.after_page(fetched.request, (r.content_hash for r in page_records))
+                buffer.extend(page_records)
+                pages.extend([fetched.request.index] * len(page_records))
                 if len(buffer) >= ROW_GROUP_RECORDS:
                     flush()
                 if part.records + len(buffer) >= part_records or fetched.next_request is None:
@@ -167,6 +198,10 @@ def extract_endpoint(
             if in_flight is not None:
                 checkpoints.append(in_flight.result())
 
+    count = CountCheck(expected, stats.records, endpoint.count_tolerance, endpoint.count_exact)
+    count_warning = count.message(endpoint.dag_id)
+    if count_warning:
+        log.warning("%s", count_warning)
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "complete": True,
@@ -183,6 +218,8 @@ def extract_endpoint(
         "invalid": stats.invalid,
         "error_counts": dict(stats.error_counts.most_common(20)),
         "drift_fields": dict(stats.drift_counts.most_common(200)),
+        **count.to_json(),
+        "count_message": count_warning,
         "api_calls": previous_calls + client.calls,
         "resumed": bool(previous_calls),
         "parts": [
@@ -219,7 +256,23 @@ def extract_endpoint(
         len(checkpoints),
         client.calls,
     )
-    return ExtractResult(uri, client.calls, False, stats.records, stats.invalid)
+    return ExtractResult(uri, client.calls, False, stats.records, stats.invalid, expected, count.status)
+
+
+@contextmanager
+def _noting_where(endpoint: ResolvedEndpoint, guard: WalkGuard) -> Iterator[None]:
+    """An error that ends the walk (an API error, Airflow's execution_timeout, a failed upload) gets
+    a note naming the endpoint and the last link requested, credentials removed; a guard's own stop
+    names them already."""
+    try:
+        yield
+    except BaseException as exc:
+        if guard.last_link is not None and not isinstance(exc, WalkStopped):
+            exc.add_note(
+                f"{endpoint.source}.{endpoint.name}: the walk stopped after requesting {guard.last_link}; "
+                "parts landed before this stay in S3 and a retry resumes after the last one."
+            )
+        raise
 
 
 def _resume_point(next_request: PageRequest | None, client: ApiClient) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from game_market_pipeline.config.models import ResolvedEndpoint
 from game_market_pipeline.exceptions import ApiResponseError
+from game_market_pipeline.ingest.guards import WalkGuard, WalkStopped
 from game_market_pipeline.ingest.http_client import ApiClient
 from game_market_pipeline.ingest.paginators import PageRequest, Paginator, make_paginator
 from game_market_pipeline.ingest.record_selector import select_records
@@ -25,6 +26,8 @@ class FetchedPage:
     next_request: PageRequest | None  # where a resumed run continues after this page
     # The records already checked by a worker process (then `records` is empty), or None.
     checked: CheckedPage | None = None
+    # How many records the API says the whole walk has (its `count`), where this page's body says.
+    total: int | None = None
 
 
 def _fetch(client: ApiClient, endpoint: ResolvedEndpoint, request: PageRequest) -> tuple[Any, list[Any]]:
@@ -39,22 +42,27 @@ def iter_pages(
     start: PageRequest | None = None,
     parallel: int | None = None,
     checks: LazyCheckPool | None = None,
+    guard: WalkGuard | None = None,
 ) -> Iterator[FetchedPage]:
     """Pages of the list endpoint, from `start` (a resume point) or the first page. With `checks`,
-    the records of planned pages may come back checked by worker processes (`FetchedPage.checked`)."""
+    the records of planned pages may come back checked by worker processes (`FetchedPage.checked`).
+    With `guard`, every page request is checked first (ingest/guards.py)."""
     paginator: Paginator = make_paginator(endpoint.paginator)
     parallel = max(1, parallel or endpoint.parallel_pages)
     request: PageRequest | None = start or paginator.first(endpoint.path, dict(endpoint.params))
     while request is not None:
+        if guard is not None:
+            guard.before_page(request)
         body, records = _fetch(client, endpoint, request)
+        total = paginator.total(body)
         planned = paginator.plan(request, body, len(records)) if parallel > 1 else None
         if planned:
-            yield FetchedPage(request, records, planned[0])
+            yield FetchedPage(request, records, planned[0], total=total)
             pool = checks.for_pages(len(planned)) if checks is not None else None
-            yield from _fetch_planned(client, endpoint, planned, parallel, pool)
+            yield from _fetch_planned(client, endpoint, planned, parallel, pool, guard)
             return
         request_after = paginator.after(request, body, len(records))
-        yield FetchedPage(request, records, request_after)
+        yield FetchedPage(request, records, request_after, total=total)
         request = request_after
 
 
@@ -81,21 +89,33 @@ def _fetch_planned(
     planned: list[PageRequest],
     parallel: int,
     pool: PageCheckPool | None = None,
+    guard: WalkGuard | None = None,
 ) -> Iterator[FetchedPage]:
     # A bounded window of in-flight pages keeps memory flat however many pages there are.
     window = parallel * 2
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="page") as threads:
         in_flight: list[tuple[int, Future]] = []
         next_to_submit = 0
+        # A guard's stop is raised once the pages requested before it are yielded (and can land).
+        stopped: WalkStopped | None = None
         for position in range(len(planned)):
-            while next_to_submit < len(planned) and len(in_flight) < window:
+            while stopped is None and next_to_submit < len(planned) and len(in_flight) < window:
                 request = planned[next_to_submit]
+                if guard is not None:
+                    try:
+                        guard.before_page(request)
+                    except WalkStopped as exc:
+                        stopped = exc
+                        break
                 if pool is None:
                     future = threads.submit(_fetch_unchecked, client, endpoint, request)
                 else:
                     future = threads.submit(_fetch_checked, client, endpoint, request, pool)
                 in_flight.append((next_to_submit, future))
                 next_to_submit += 1
+            if not in_flight:
+                assert stopped is not None
+                raise stopped
             index, future = in_flight.pop(0)
             assert index == position
             records, checked = future.result()
@@ -104,7 +124,11 @@ def _fetch_planned(
 
 
 def fan_out(
-    client: ApiClient, endpoint: ResolvedEndpoint, parents: list[Any], pool: ThreadPoolExecutor
+    client: ApiClient,
+    endpoint: ResolvedEndpoint,
+    parents: list[Any],
+    pool: ThreadPoolExecutor,
+    guard: WalkGuard | None = None,
 ) -> list[Any]:
     """One detail call per parent record, `fan_out.concurrency` at a time; order preserved."""
     assert endpoint.fan_out is not None
@@ -120,6 +144,8 @@ def fan_out(
 
         # The id is a literal value (TCGdex has ids like "exu-%3F"): encode all of it, once.
         path = template.replace("{" + key + "}", quote(str(parent[key]), safe=""))
+        if guard is not None:
+            guard.before_call(path)
         return client.get_json(path)
 
     return list(pool.map(detail, parents))
@@ -131,12 +157,14 @@ def iter_records_pages(
     start: PageRequest | None = None,
     parallel: int | None = None,
     checks: LazyCheckPool | None = None,
+    guard: WalkGuard | None = None,
 ) -> Iterator[FetchedPage]:
     """Pages whose records are what gets stored: the list records, or their details on fan-out
     (checked in-process: each detail is its own response)."""
     if endpoint.fan_out is None:
-        yield from iter_pages(client, endpoint, start, parallel, checks)
+        yield from iter_pages(client, endpoint, start, parallel, checks, guard)
         return
     with ThreadPoolExecutor(max_workers=endpoint.fan_out.concurrency, thread_name_prefix="detail") as pool:
-        for page in iter_pages(client, endpoint, start, parallel):
-            yield FetchedPage(page.request, fan_out(client, endpoint, page.records, pool), page.next_request)
+        for page in iter_pages(client, endpoint, start, parallel, guard=guard):
+            details = fan_out(client, endpoint, page.records, pool, guard)
+            yield FetchedPage(page.request, details, page.next_request, total=page.total)

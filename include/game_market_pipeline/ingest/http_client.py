@@ -22,7 +22,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from game_market_pipeline.config.models import Auth, AuthKind
 from game_market_pipeline.exceptions import ApiAuthError, ApiError
-from game_market_pipeline.ingest.json_codec import decode_json, decode_json_text
+from game_market_pipeline.ingest.json_codec import decode_json, decode_json_text, json_body_text
 from game_market_pipeline.ingest.rate_limit import TokenBucket
 from game_market_pipeline.ingest.redaction import Redactor, install_log_redaction, strip_params
 
@@ -222,7 +222,9 @@ class ApiClient:
             pass
         try:
             # Not UTF-8 (a server declaring another charset): requests decodes the text by its headers.
-            return decode_json_text(response.text)
+            # UTF-8 with invalid bytes: each becomes a lone surrogate (surrogateescape), so the check
+            # quarantines only the records holding one (ingest/storable.py), never the whole page.
+            return decode_json_text(json_body_text(response.content, response.encoding, lambda: response.text))
         except ValueError:
             # A truncated body is usually a transient proxy or server fault: retry it.
             raise RetryableHttpError(

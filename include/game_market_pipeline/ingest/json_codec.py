@@ -18,8 +18,10 @@ NaN and Infinity are not JSON: both decoders here refuse them, so they never rea
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -45,6 +47,18 @@ def decode_json(content: bytes) -> Any:
 def decode_json_text(text: str) -> Any:
     """`json.loads(text)` for JSON already decoded to str, refusing NaN and Infinity like `decode_json`."""
     return json.loads(text, parse_constant=_refuse_constant)
+
+
+def json_body_text(content: bytes, declared: str | None, as_declared: Callable[[], str]) -> str:
+    """The text of a JSON body that is not valid UTF-8 JSON as it stands: a body declared UTF-8
+    (requests' default for application/json) keeps its invalid bytes as lone surrogates
+    (`surrogateescape`), where requests' own text would put U+FFFD in their place unnoticed; a body
+    declared in another charset, or in none, is `as_declared()` (requests' decoding)."""
+    try:
+        utf8 = declared is not None and codecs.lookup(declared).name == "utf-8"
+    except LookupError:  # a charset Python does not know: requests falls back on its own
+        utf8 = False
+    return content.decode("utf-8", "surrogateescape") if utf8 else as_declared()
 
 
 def canonical_json_bytes(record: Any) -> bytes:

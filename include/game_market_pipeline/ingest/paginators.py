@@ -66,6 +66,10 @@ class Paginator:
         """Every request after `request`, if the body tells how many there are; else None."""
         return None
 
+    def total(self, body: Any) -> int | None:
+        """How many records the whole walk has, where the body says (RAWG's `count`); else None."""
+        return None
+
 
 class SinglePage(Paginator):
     kind = "none"
@@ -86,6 +90,9 @@ class PageNumber(Paginator):
 
     def _page(self, request: PageRequest) -> int:
         return int(request.params[self.config.page_param])
+
+    def total(self, body: Any) -> int | None:
+        return _as_int(_dig(body, self.config.total_field))
 
     def _total_pages(self, body: Any) -> int | None:
         total = _as_int(_dig(body, self.config.total_field))
@@ -126,6 +133,9 @@ class Offset(Paginator):
         c = self.config
         return PageRequest(1, path, {**params, c.offset_param: 0, c.limit_param: c.page_size})
 
+    def total(self, body: Any) -> int | None:
+        return _as_int(_dig(body, self.config.total_field))
+
     def after(self, request: PageRequest, body: Any, n_records: int) -> PageRequest | None:
         c = self.config
         offset = int(request.params[c.offset_param]) + n_records
@@ -156,6 +166,9 @@ class NextLink(Paginator):
 
     def __init__(self, config: NextLinkPaginator):
         self.config = config
+
+    def total(self, body: Any) -> int | None:
+        return _as_int(_dig(body, self.count_field))
 
     def after(self, request: PageRequest, body: Any, n_records: int) -> PageRequest | None:
         link = _dig(body, self.config.next_field)

@@ -28,6 +28,7 @@ from psycopg2 import sql
 from game_market_pipeline.config.models import ResolvedEndpoint, is_identifier
 from game_market_pipeline.exceptions import LoadMismatchError, QuarantineThresholdExceeded
 from game_market_pipeline.ingest.bronze import ROW_GROUP_RECORDS, BronzeStore
+from game_market_pipeline.ingest.count_check import LONG_READ, SHORT_READ, CountMismatchError
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,9 @@ def ensure_ops_tables(cur: Any, raw_schema: str, ops_schema: str) -> None:
             started_at timestamptz,
             finished_at timestamptz NOT NULL DEFAULT now(),
             manifest_uri text,
-            message text
+            message text,
+            expected_records integer,
+            count_check text
         )""").format(ops)
     )
     cur.execute(
@@ -149,6 +152,8 @@ class LoadResult:
     inserted: int
     quarantined: int
     quarantine_rate: float
+    count_check: str | None = None  # ok | short_read | long_read; None: the API sent no count
+    count_warning: str | None = None
 
 
 # Rows per read = one bronze row group, so each read decodes exactly one: this process holds one
@@ -374,8 +379,9 @@ def record_run(
     cur.execute(
         sql.SQL("""
         INSERT INTO {}.ingest_runs (run_id, source, endpoint, ingest_date, status, pages, records, loaded,
-            quarantined, quarantine_rate, drift_fields, api_calls, duration_seconds, started_at, manifest_uri, message)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""").format(
+            quarantined, quarantine_rate, drift_fields, api_calls, duration_seconds, started_at, manifest_uri, message,
+            expected_records, count_check)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""").format(
             _ident(ops_schema)
         ),
         (
@@ -395,6 +401,8 @@ def record_run(
             started_at,
             manifest_uri,
             message,
+            manifest.get("expected_records"),
+            manifest.get("count_check"),
         ),
     )
 
@@ -485,6 +493,26 @@ def load_landing(
                 conn.commit()
                 raise QuarantineThresholdExceeded(message)
 
+            count_warning = manifest.get("count_message")
+            if endpoint.count_exact and manifest.get("count_check") in (SHORT_READ, LONG_READ):
+                message = f"{count_warning}; nothing was loaded."
+                record_run(
+                    cur,
+                    ops_schema,
+                    run_id=run_id,
+                    endpoint=endpoint,
+                    manifest=manifest,
+                    status="failed_count_mismatch",
+                    loaded=0,
+                    api_calls=api_calls,
+                    duration=time.monotonic() - clock,
+                    started_at=started_at,
+                    manifest_uri=manifest_uri,
+                    message=message,
+                )
+                conn.commit()
+                raise CountMismatchError(message)
+
             _lock_table(cur, raw_schema, endpoint.table_name)
             copied, inserted = _append_new_rows(
                 cur, _valid_parts(store, manifest), sql.SQL("{}.{}").format(raw, table), ingested_at, run_id
@@ -507,6 +535,7 @@ def load_landing(
                 duration=time.monotonic() - clock,
                 started_at=started_at,
                 manifest_uri=manifest_uri,
+                message=count_warning,
             )
     log.info(
         "%s: copied %s rows, %s new (unchanged ones skipped), %s quarantined",
@@ -515,4 +544,8 @@ def load_landing(
         inserted,
         invalid,
     )
-    return LoadResult("loaded", records, copied, inserted, invalid, rate)
+    if count_warning:
+        log.warning("%s", count_warning)
+    return LoadResult(
+        "loaded", records, copied, inserted, invalid, rate, manifest.get("count_check"), count_warning
+    )

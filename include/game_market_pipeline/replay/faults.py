@@ -8,7 +8,17 @@ A fault is armed with `POST /_replay/faults` (or `ReplayServer.add_fault`):
 Kinds: `429` (Retry-After header), `500`, `401`, `timeout` (sleep `delay` s, then answer
 normally: longer than the client's timeout, the client sees a timeout), `malformed` (200 with a
 truncated JSON body), `wrong_type` (one record's `id` becomes an object in an otherwise valid
-page), `unknown_field` (a new top-level field in every record). `times` is how many matching
+page), `unknown_field` (a new top-level field in every record), and for the input guards
+(docs/RELIABILITY-INPUT.md):
+
+- hostile text in one record's `field` (default `name`), the rest of the page intact: `nul_char`
+  (a `\\u0000` escape), `lone_surrogate` (a `\\ud800` escape), `invalid_utf8` (a raw 0xFF byte);
+- `echo_key`: every record's `field` becomes an image URL carrying the caller's key (`?key=`);
+- pagination gone wrong, on envelopes with a `next` link: `next_loop` (`next` is the request's own
+  URL: the same page again), `next_same_page` (`next` is a new URL, `replay_loop=<n+1>`, that
+  serves the same page again), `short_read` (`next` is null while `count` still promises more).
+
+`times` is how many matching
 requests the fault hits (default 1; 0 or a negative number = until reset). The oldest armed fault
 whose regex matches is used first.
 """
@@ -22,9 +32,29 @@ from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
+from urllib.parse import urlencode
 
-FAULT_KINDS = ("429", "500", "401", "timeout", "malformed", "wrong_type", "unknown_field")
+FAULT_KINDS = (
+    "429",
+    "500",
+    "401",
+    "timeout",
+    "malformed",
+    "wrong_type",
+    "unknown_field",
+    "nul_char",
+    "lone_surrogate",
+    "invalid_utf8",
+    "echo_key",
+    "next_loop",
+    "next_same_page",
+    "short_read",
+)
 DEFAULT_UNKNOWN_FIELD = "replay_unknown_field"
+DEFAULT_HOSTILE_FIELD = "name"
+# What each hostile-text fault appends to the field, as it appears in the JSON body's bytes.
+HOSTILE_TEXT = {"nul_char": b"\\u0000", "lone_surrogate": b"\\ud800", "invalid_utf8": b"\xff"}
+_PLACEHOLDER = "__replay_hostile_text__"
 
 
 @dataclass
@@ -34,7 +64,7 @@ class Fault:
     times: int = 1
     retry_after: float | None = None
     delay: float = 30.0
-    field: str = DEFAULT_UNKNOWN_FIELD
+    field: str | None = None  # unknown_field: DEFAULT_UNKNOWN_FIELD; hostile text: DEFAULT_HOSTILE_FIELD
     pattern: re.Pattern[str] = dataclass_field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -162,4 +192,43 @@ def unknown_field(body: bytes, name: str = DEFAULT_UNKNOWN_FIELD) -> bytes:
     payload = json.loads(body)
     for record in _records_of(payload):
         record[name] = {"added_by": "replay fault injection"}
+    return json.dumps(payload, ensure_ascii=False).encode()
+
+
+def hostile_text(body: bytes, kind: str, field: str | None = None) -> bytes:
+    """One record (the middle one) gets text the warehouse cannot store appended to `field`; the
+    body stays JSON (NUL, lone surrogate) or becomes JSON with one invalid UTF-8 byte."""
+    payload = json.loads(body)
+    records = _records_of(payload)
+    if not records:
+        return body
+    name = field or DEFAULT_HOSTILE_FIELD
+    target = records[len(records) // 2]
+    target[name] = f"{target.get(name) or ''}{_PLACEHOLDER}"
+    encoded = json.dumps(payload, ensure_ascii=False).encode()
+    return encoded.replace(_PLACEHOLDER.encode(), HOSTILE_TEXT[kind])
+
+
+def echo_key(body: bytes, key: str, field: str | None = None) -> bytes:
+    """Every record's `field` becomes an image URL carrying the caller's key (an API that echoes it)."""
+    payload = json.loads(body)
+    name = field or "background_image"
+    for record in _records_of(payload):
+        record[name] = f"https://media.replay.invalid/media/{name}.jpg?key={key}"
+    return json.dumps(payload, ensure_ascii=False).encode()
+
+
+def relink(body: bytes, kind: str, own_url: str, query: list[tuple[str, str]]) -> bytes:
+    """The `next` link of an envelope rewritten by a pagination fault (see the module docstring)."""
+    payload = json.loads(body)
+    if not isinstance(payload, dict) or "next" not in payload:
+        return body
+    if kind == "short_read":
+        payload["next"] = None
+    elif kind == "next_loop":
+        payload["next"] = f"{own_url}?{urlencode(query)}"
+    else:  # next_same_page
+        loop = int(dict(query).get("replay_loop") or 0) + 1
+        kept = [(k, v) for k, v in query if k != "replay_loop"]
+        payload["next"] = f"{own_url}?{urlencode([*kept, ('replay_loop', str(loop))])}"
     return json.dumps(payload, ensure_ascii=False).encode()

@@ -165,7 +165,18 @@ class ReplayApp:
             elif fault.kind == "wrong_type":
                 response.body = fault_bodies.wrong_type(response.body)
             elif fault.kind == "unknown_field":
-                response.body = fault_bodies.unknown_field(response.body, fault.field)
+                response.body = fault_bodies.unknown_field(
+                    response.body, fault.field or fault_bodies.DEFAULT_UNKNOWN_FIELD
+                )
+            elif fault.kind in fault_bodies.HOSTILE_TEXT:
+                response.body = fault_bodies.hostile_text(response.body, fault.kind, fault.field)
+            elif fault.kind == "echo_key":
+                key = request.params.get("key") or request.headers.get("x-api-key") or ""
+                response.body = fault_bodies.echo_key(response.body, key, fault.field)
+            elif fault.kind in ("next_loop", "next_same_page", "short_read"):
+                response.body = fault_bodies.relink(
+                    response.body, fault.kind, f"{request.base}{request.path}", request.query
+                )
         return response
 
     def _fault_response(self, fault: Fault, request: Request) -> Response:
