@@ -144,6 +144,8 @@ def extract_endpoint(
                         "api_calls": client.calls - calls_at_last_part,
                     },
                 )
+                # A failed upload stops fetching at once, not a whole part later (issue 19).
+                in_flight.add_done_callback(lambda done: _stop_fetching_if_failed(done, client))
                 stats.merge(part_stats.to_json())
                 calls_at_last_part = client.calls
                 next_part += 1
@@ -220,6 +222,11 @@ def extract_endpoint(
         client.calls,
     )
     return ExtractResult(uri, client.calls, False, stats.records, stats.invalid)
+
+
+def _stop_fetching_if_failed(upload: Future, client: ApiClient) -> None:
+    if not upload.cancelled() and upload.exception() is not None:
+        client.cancel(f"uploading a part to S3 failed: {upload.exception()}")
 
 
 def _resume_point(next_request: PageRequest | None, client: ApiClient) -> dict[str, Any] | None:
