@@ -17,7 +17,12 @@ from game_market_pipeline.ingest.rate_limit import TokenBucket
 from game_market_pipeline.ingest.staging import LoadResult, load_landing
 from game_market_pipeline.warehouse.call_counter import CallCounter, IngestScope
 from game_market_pipeline.warehouse.connection import Connect
-from game_market_pipeline.warehouse.leases import DEFAULT_TTL_SECONDS, DEFAULT_WAIT_SECONDS, EndpointLease, lease_owner
+from game_market_pipeline.warehouse.leases import (
+    DEFAULT_TTL_SECONDS,
+    DEFAULT_WAIT_SECONDS,
+    EndpointLease,
+    lease_owner,
+)
 from game_market_pipeline.warehouse.migrate import ensure_migrated
 
 

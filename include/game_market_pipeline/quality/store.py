@@ -19,7 +19,6 @@ from game_market_pipeline.quality.config import Severity
 from game_market_pipeline.warehouse.migrate import ensure_migrated
 
 
-
 def ensure_quality_tables(conn: Any, ops_schema: str = "ops") -> None:
     """The quality tables exist: the warehouse migrations are applied (warehouse/migrate.py).
 
