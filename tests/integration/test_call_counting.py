@@ -57,7 +57,11 @@ def start_extract_child(harness, s3_endpoint: str, replay: ReplayServer, **extra
 
 def kill_after_checkpoints(harness, child: subprocess.Popen, parts: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
-    while checkpoints(harness.s3, harness.bucket) < parts and time.monotonic() < deadline and child.poll() is None:
+    while (
+        checkpoints(harness.s3, harness.bucket) < parts
+        and time.monotonic() < deadline
+        and child.poll() is None
+    ):
         time.sleep(0.02)
     assert child.poll() is None, "the child finished before it could be killed: make the walk slower"
     child.send_signal(signal.SIGKILL)
@@ -65,7 +69,9 @@ def kill_after_checkpoints(harness, child: subprocess.Popen, parts: int, timeout
 
 
 def counted(harness, source: str = "rawg") -> int:
-    return harness.query("SELECT coalesce(sum(calls), 0) FROM ops.api_calls WHERE source = %s", (source,))[0][0]
+    return harness.query("SELECT coalesce(sum(calls), 0) FROM ops.api_calls WHERE source = %s", (source,))[0][
+        0
+    ]
 
 
 def test_every_attempt_is_counted_killed_and_retried_ones_too(harness, s3_endpoint):
@@ -76,7 +82,9 @@ def test_every_attempt_is_counted_killed_and_retried_ones_too(harness, s3_endpoi
         replay.add_fault(r"/games", "500", times=2)
         endpoint = harness.endpoint("rawg", "games", parallel_pages=1)
         settings = ApiSettings(replay.base_url("rawg"), FAKE_RAWG_KEY, 1000.0, 1000, 10.0)
-        result, loaded = harness.run(endpoint, settings=settings, part_records=PART_RECORDS, check_processes=0)
+        result, loaded = harness.run(
+            endpoint, settings=settings, part_records=PART_RECORDS, check_processes=0
+        )
         sent = replay.stats()["requests"]
 
     assert loaded.copied == GAMES

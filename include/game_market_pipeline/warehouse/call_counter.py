@@ -174,12 +174,14 @@ class CallCounter:
         return int(rows[0][0]) + local
 
 
-def ingest_calls(cur: Any, ops_schema: str, source: str, endpoint: str, ingest_date: date | str) -> int | None:
+def ingest_calls(
+    cur: Any, ops_schema: str, source: str, endpoint: str, ingest_date: date | str
+) -> int | None:
     """Calls counted for one endpoint and ingest date over all its attempts; None if none was counted."""
     cur.execute(
-        sql.SQL("SELECT calls FROM {}.ingest_calls WHERE source = %s AND endpoint = %s AND ingest_date = %s").format(
-            sql.Identifier(ops_schema)
-        ),
+        sql.SQL(
+            "SELECT calls FROM {}.ingest_calls WHERE source = %s AND endpoint = %s AND ingest_date = %s"
+        ).format(sql.Identifier(ops_schema)),
         (source, endpoint, ingest_date),
     )
     row = cur.fetchone()

@@ -53,7 +53,9 @@ def connect(url: str) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("action", choices=["migrate", "status"])
     parser.add_argument("--url", help="postgresql:// URL of the warehouse")
     parser.add_argument("--config", help="the pipeline config file (default: the packaged endpoints.yaml)")

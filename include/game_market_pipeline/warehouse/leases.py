@@ -131,7 +131,9 @@ class EndpointLease:
         if announced is not None:
             log.info("%s: took the lease after waiting %.1fs", self.name, self.waited_seconds)
         self._stop.clear()
-        self._heartbeat = threading.Thread(target=self._renew_until_stopped, name="lease-heartbeat", daemon=True)
+        self._heartbeat = threading.Thread(
+            target=self._renew_until_stopped, name="lease-heartbeat", daemon=True
+        )
         self._heartbeat.start()
 
     def release(self) -> None:

@@ -148,11 +148,15 @@ def apply_migrations(conn: Any, ops_schema: str = "ops", raw_schema: str | None 
             for migration in pending:
                 schema = targets[migration.track]
                 cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-                text = migration.text.replace("{" + migration.track + "}", sql.Identifier(schema).as_string(cur))
+                text = migration.text.replace(
+                    "{" + migration.track + "}", sql.Identifier(schema).as_string(cur)
+                )
                 try:
                     cur.execute(text)
                 except Exception as exc:
-                    raise MigrationError(f"migration {migration.label} failed on schema {schema!r}: {exc}") from exc
+                    raise MigrationError(
+                        f"migration {migration.label} failed on schema {schema!r}: {exc}"
+                    ) from exc
                 cur.execute(
                     sql.SQL(
                         "INSERT INTO {}.schema_migrations (track, schema_name, version, name, checksum) "
