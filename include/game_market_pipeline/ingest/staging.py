@@ -6,6 +6,11 @@ stream per part (CSV rendered by Arrow a row group at a time, while Postgres par
 one); the next part downloads meanwhile. Unchanged records cost nothing, not even a JSON parse.
 The copied count must equal the manifest's, or nothing is committed.
 Names come from the config, are validated identifiers, and are always quoted with psycopg2.sql.
+
+No DDL inside the load's transaction, so loads of any endpoints overlap freely: the fixed tables
+come from the warehouse migrations (warehouse/migrate.py, applied before the transaction if a setup
+step did not), the endpoint's own table is created beforehand in a short transaction of its own
+(`prepare_staging_table`), and loads of one table queue on an advisory lock taken first thing.
 """
 
 from __future__ import annotations
