@@ -7,10 +7,6 @@ died the extract went on fetching a whole part (382 calls) before the upload's f
 
 from __future__ import annotations
 
-import json
-import signal
-import subprocess
-import sys
 import time
 from datetime import date
 
@@ -26,46 +22,11 @@ from game_market_pipeline.warehouse.call_counter import DEFAULT_BLOCK, CallCount
 from game_market_pipeline.warehouse.migrate import apply_migrations
 from tests.conftest import FAKE_RAWG_KEY
 from tests.integration.conftest import DAY
+from tests.integration.kills import PART_RECORDS, checkpoints, kill_after_checkpoints, start_extract_child
 
 pytestmark = pytest.mark.integration
 
 GAMES = 2000
-PART_RECORDS = 200  # 5 pages of 40 per part
-
-
-def checkpoints(s3, bucket: str) -> int:
-    response = s3.list_objects_v2(Bucket=bucket, Prefix="bronze/source=rawg/endpoint=games/")
-    return sum(1 for item in response.get("Contents", []) if item["Key"].endswith(".checkpoint.json"))
-
-
-def start_extract_child(harness, s3_endpoint: str, replay: ReplayServer, **extra) -> subprocess.Popen:
-    args = {
-        "source": "rawg",
-        "endpoint": "games",
-        "s3_endpoint": s3_endpoint,
-        "bucket": harness.bucket,
-        "base_url": replay.base_url("rawg"),
-        "secret": FAKE_RAWG_KEY,
-        "day": DAY.isoformat(),
-        "part_records": PART_RECORDS,
-        "pg_url": harness.pg_url,
-        "check_processes": 0,
-        **extra,
-    }
-    return subprocess.Popen([sys.executable, "-m", "tests.integration.extract_child", json.dumps(args)])
-
-
-def kill_after_checkpoints(harness, child: subprocess.Popen, parts: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while (
-        checkpoints(harness.s3, harness.bucket) < parts
-        and time.monotonic() < deadline
-        and child.poll() is None
-    ):
-        time.sleep(0.02)
-    assert child.poll() is None, "the child finished before it could be killed: make the walk slower"
-    child.send_signal(signal.SIGKILL)
-    child.wait()
 
 
 def counted(harness, source: str = "rawg") -> int:

@@ -7,12 +7,8 @@ failing trial exactly (the kill points are counted in API requests and load prog
 
 from __future__ import annotations
 
-import json
 import os
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +19,7 @@ from game_market_pipeline.ingest.connections import ApiSettings
 from game_market_pipeline.replay.server import ReplayServer
 from game_market_pipeline.warehouse.call_counter import DEFAULT_BLOCK
 from tests.conftest import FAKE_RAWG_KEY
-from tests.integration.test_call_counting import start_extract_child
+from tests.integration.kills import kill_when, start_extract_child, start_load_child
 
 pytestmark = pytest.mark.integration
 
@@ -42,18 +38,6 @@ def _settings(replay: ReplayServer) -> ApiSettings:
     return ApiSettings(replay.base_url("rawg"), FAKE_RAWG_KEY, 1000.0, 1000, 10.0)
 
 
-def _kill_when(child: subprocess.Popen, ready, timeout: float = 60.0) -> bool:
-    """SIGKILL the child once `ready()`; False if it finished first (a kill point past its end)."""
-    deadline = time.monotonic() + timeout
-    while child.poll() is None and not ready() and time.monotonic() < deadline:
-        time.sleep(0.005)
-    if child.poll() is not None:
-        return False
-    child.send_signal(signal.SIGKILL)
-    child.wait()
-    return True
-
-
 @pytest.mark.parametrize("trial", range(TRIALS))
 def test_extract_killed_at_random_points_resumes_exactly(harness, s3_endpoint, trial):
     rng = _rng(trial, "extract")
@@ -65,7 +49,7 @@ def test_extract_killed_at_random_points_resumes_exactly(harness, s3_endpoint, t
             # A random request of the walk, counted from where this attempt starts.
             at = replay.stats()["requests"] + rng.randint(1, PAGES - 1)
             child = start_extract_child(harness, s3_endpoint, replay, lease_ttl_seconds=0.5)
-            killed += _kill_when(child, lambda at=at: replay.stats()["requests"] >= at)
+            killed += kill_when(child, lambda at=at: replay.stats()["requests"] >= at)
         endpoint = harness.endpoint("rawg", "games", parallel_pages=1)
         result, loaded = harness.run(
             endpoint,
@@ -84,20 +68,6 @@ def test_extract_killed_at_random_points_resumes_exactly(harness, s3_endpoint, t
     (recorded,) = harness.query("SELECT api_calls FROM ops.ingest_runs WHERE endpoint = 'games'")[0]
     assert sent <= recorded < sent + killed * DEFAULT_BLOCK, where
     assert harness.query("SELECT count(*) FROM ops.ingest_leases") == [(0,)], where
-
-
-def _load_child(harness, s3_endpoint: str, manifest_uri: str, name: str) -> subprocess.Popen:
-    args = {
-        "source": "rawg",
-        "endpoint": "games",
-        "s3_endpoint": s3_endpoint,
-        "bucket": harness.bucket,
-        "pg_url": harness.pg_url,
-        "manifest_uri": manifest_uri,
-        "run_id": name,
-        "application_name": name,
-    }
-    return subprocess.Popen([sys.executable, "-m", "tests.integration.load_child", json.dumps(args)])
 
 
 def _load_active(harness, name: str) -> bool:
@@ -119,7 +89,7 @@ def test_load_killed_at_a_random_point_then_rerun_loads_exactly(harness, s3_endp
             endpoint, settings=_settings(replay), part_records=PART_RECORDS, check_processes=0
         )
     name = f"chaos-load-{trial}"
-    child = _load_child(harness, s3_endpoint, extracted.manifest_uri, name)
+    child = start_load_child(harness, s3_endpoint, extracted.manifest_uri, name)
     # A random moment of the load's transaction: right at its start, or up to ~0.3 s into it.
     delay = rng.choice([0.0, rng.uniform(0.0, 0.3)])
     started: dict[str, float] = {}
@@ -129,7 +99,7 @@ def test_load_killed_at_a_random_point_then_rerun_loads_exactly(harness, s3_endp
             started["at"] = time.monotonic()
         return "at" in started and time.monotonic() - started["at"] >= delay
 
-    killed = _kill_when(child, ready)
+    killed = kill_when(child, ready)
     _wait_until_gone(harness, name)
     # The killed session's transaction rolls back: nothing of it is visible, or all of it committed.
     partial = harness.query('SELECT count(*) FROM raw."rawg__games"') if _has_table(harness) else [(0,)]
@@ -177,9 +147,9 @@ def test_loads_overlap_at_random_while_one_is_killed(harness, s3_endpoint):
     rng.shuffle(jobs)
     jitter = [rng.uniform(0, 0.2) for _ in jobs]
 
-    victim = _load_child(harness, s3_endpoint, games_landing.manifest_uri, "chaos-victim")
+    victim = start_load_child(harness, s3_endpoint, games_landing.manifest_uri, "chaos-victim")
     killer = threading.Thread(
-        target=_kill_when,
+        target=kill_when,
         args=(victim, lambda: _load_active(harness, "chaos-victim")),
     )
     killer.start()

@@ -20,7 +20,7 @@ from game_market_pipeline.warehouse.leases import EndpointLease, LeaseHeldError
 from game_market_pipeline.warehouse.migrate import apply_migrations
 from tests.conftest import FAKE_RAWG_KEY
 from tests.integration.conftest import DAY
-from tests.integration.test_call_counting import (
+from tests.integration.kills import (
     PART_RECORDS,
     checkpoints,
     kill_after_checkpoints,
