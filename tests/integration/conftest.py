@@ -53,6 +53,8 @@ class Harness:
         settings: ApiSettings | None = None,
         **kwargs: Any,
     ) -> ExtractResult:
+        # As in a task: the endpoint and date is leased and every call counted in the warehouse.
+        kwargs.setdefault("warehouse", self.connect)
         return extract(
             self.config,
             endpoint,
@@ -63,6 +65,9 @@ class Harness:
             bucket=self.bucket,
             **kwargs,
         )
+
+    def connect(self) -> Any:
+        return psycopg2.connect(self.pg_url)
 
     def load(self, endpoint: ResolvedEndpoint, result: ExtractResult, run_id: str = "run-1") -> LoadResult:
         conn = psycopg2.connect(self.pg_url)

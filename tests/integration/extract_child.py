@@ -1,4 +1,7 @@
-"""Run one extract in a child process (the crash/resume test kills it mid-way)."""
+"""Run one extract in a child process (the crash/resume and chaos tests kill it mid-way).
+
+With `pg_url`, the extract leases its endpoint and date and counts its calls in that warehouse,
+as a task does (`lease_ttl_seconds` shortens the lease so a test can watch a dead one expire)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import sys
 from datetime import date
 
 import boto3
+import psycopg2
 
 from game_market_pipeline.config.loader import load_config
 from game_market_pipeline.ingest.connections import ApiSettings
@@ -25,6 +29,12 @@ def main() -> None:
         aws_secret_access_key="test",
     )
     settings = ApiSettings(args["base_url"], args.get("secret"), 1000.0, 1000, 10.0)
+    warehouse = {}
+    if args.get("pg_url"):
+        warehouse = {
+            "warehouse": lambda: psycopg2.connect(args["pg_url"]),
+            "lease_ttl_seconds": float(args.get("lease_ttl_seconds", 90.0)),
+        }
     extract(
         config,
         endpoint,
@@ -34,6 +44,8 @@ def main() -> None:
         date.fromisoformat(args["day"]),
         bucket=args["bucket"],
         part_records=args["part_records"],
+        check_processes=args.get("check_processes"),
+        **warehouse,
     )
 
 

@@ -60,6 +60,11 @@ def test_dags_test_runs_an_endpoint_dag_and_leaks_no_key(airflow_env, fresh_pg_u
         assert cur.fetchone()[0] == 19
         cur.execute("SELECT status, api_calls FROM ops.ingest_runs WHERE endpoint = 'genres' ORDER BY id")
         assert cur.fetchall()[-1] == ("loaded", calls_after_first)
+        # The task counted its calls in the warehouse and gave its lease back.
+        cur.execute("SELECT sum(calls) FROM ops.api_calls WHERE source = 'rawg'")
+        assert cur.fetchone()[0] == calls_after_first
+        cur.execute("SELECT count(*) FROM ops.ingest_leases")
+        assert cur.fetchone()[0] == 0
     conn.close()
 
     # The same logical date again: no API call, no new row.

@@ -169,6 +169,8 @@ def extract_endpoint(
                         "api_calls": client.calls - calls_at_last_part,
                     },
                 )
+                # A failed upload stops fetching at once, not a whole part later (issue 19).
+                in_flight.add_done_callback(lambda done: _stop_fetching_if_failed(done, client))
                 stats.merge(part_stats.to_json())
                 calls_at_last_part = client.calls
                 next_part += 1
@@ -273,6 +275,11 @@ def _noting_where(endpoint: ResolvedEndpoint, guard: WalkGuard) -> Iterator[None
                 "parts landed before this stay in S3 and a retry resumes after the last one."
             )
         raise
+
+
+def _stop_fetching_if_failed(upload: Future, client: ApiClient) -> None:
+    if not upload.cancelled() and upload.exception() is not None:
+        client.cancel(f"uploading a part to S3 failed: {upload.exception()}")
 
 
 def _resume_point(next_request: PageRequest | None, client: ApiClient) -> dict[str, Any] | None:

@@ -1,5 +1,9 @@
 """HTTP access to one API source: auth, rate limit, retries with backoff, redaction, call counting.
 
+Every attempt is counted before it is sent (`calls`, and the warehouse's `CallCounter` when one is
+given). `cancel(reason)` stops every further attempt at once, from any thread: the extract calls it
+when a background upload fails or its lease is lost, so no call is made that could not land.
+
 Retried: 429 (honouring Retry-After, with a floor and a cap), 5xx, timeouts, connection errors and
 unparseable bodies. Not retried: any other 4xx — 401/403 say plainly that the key is wrong.
 Every URL and message leaving this module is redacted; the key is added per request and never
@@ -14,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -37,6 +41,14 @@ class RetryPolicy:
     # Retry-After of 0 or absent still waits this long: hammering a 429 only extends the ban.
     retry_after_floor_seconds: float = 1.0
     retry_after_cap_seconds: float = 120.0
+
+
+class CallCounterLike(Protocol):
+    def add(self, source: str, n: int = 1) -> None: ...
+
+
+class FetchCancelled(ApiError):
+    """The run stopped fetching: something else failed (its reason is the message)."""
 
 
 class RetryableHttpError(ApiError):
@@ -91,6 +103,7 @@ class ApiClient:
         session: requests.Session | None = None,
         source: str = "api",
         sleep: Any = None,
+        call_counter: CallCounterLike | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.auth = auth
@@ -109,6 +122,12 @@ class ApiClient:
         self.calls = 0
         self.retries = 0
         self._sleep = sleep
+        self.call_counter = call_counter
+        self.cancelled: str | None = None
+
+    def cancel(self, reason: str) -> None:
+        """Refuse every further attempt (retries included), with `reason` (redacted) as the error."""
+        self.cancelled = self.redactor.text(reason)
 
     # -- URLs -------------------------------------------------------------------------------
 
@@ -185,8 +204,12 @@ class ApiClient:
         auth_params, headers = self._auth_params_and_headers()
         if self.rate_limiter:
             self.rate_limiter.acquire()
+        if self.cancelled is not None:
+            raise FetchCancelled(f"{self.source}: stopped fetching: {self.cancelled}")
         with self._lock:
             self.calls += 1
+        if self.call_counter is not None:
+            self.call_counter.add(self.source)
         safe_url = self.redactor.url(url)
         try:
             response = self._session.get(

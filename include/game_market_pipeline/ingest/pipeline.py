@@ -15,6 +15,15 @@ from game_market_pipeline.ingest.extract import ExtractResult, extract_endpoint
 from game_market_pipeline.ingest.http_client import ApiClient
 from game_market_pipeline.ingest.rate_limit import TokenBucket
 from game_market_pipeline.ingest.staging import LoadResult, load_landing
+from game_market_pipeline.warehouse.call_counter import CallCounter, IngestScope
+from game_market_pipeline.warehouse.connection import Connect
+from game_market_pipeline.warehouse.leases import (
+    DEFAULT_TTL_SECONDS,
+    DEFAULT_WAIT_SECONDS,
+    EndpointLease,
+    lease_owner,
+)
+from game_market_pipeline.warehouse.migrate import ensure_migrated
 
 
 def landing_location(
@@ -52,14 +61,49 @@ def extract(
     run_id: str,
     ingest_date: date,
     bucket: str | None = None,
+    warehouse: Connect | None = None,
+    lease_ttl_seconds: float = DEFAULT_TTL_SECONDS,
+    lease_wait_seconds: float = DEFAULT_WAIT_SECONDS,
     **kwargs: Any,
 ) -> ExtractResult:
-    client = make_client(endpoint, settings)
+    """`warehouse`: opens a connection to the warehouse. With it (as in every task), the endpoint
+    and date is leased for the walk (a second run waits, warehouse/leases.py) and every HTTP attempt
+    is counted in ops.api_calls and ops.ingest_calls (warehouse/call_counter.py)."""
+    if warehouse is None:
+        client = make_client(endpoint, settings)
+        try:
+            store = BronzeStore(s3, landing_location(config, endpoint, ingest_date, bucket))
+            return extract_endpoint(endpoint, client, store, run_id, ingest_date, **kwargs)
+        finally:
+            client.close()
+
+    assert config.config is not None
+    ops_schema = config.config.warehouse.ops_schema
+    conn = warehouse()
     try:
-        store = BronzeStore(s3, landing_location(config, endpoint, ingest_date, bucket))
-        return extract_endpoint(endpoint, client, store, run_id, ingest_date, **kwargs)
+        ensure_migrated(conn, ops_schema, config.config.warehouse.raw_schema)
     finally:
-        client.close()
+        conn.close()
+    scope = IngestScope(endpoint.source, endpoint.name, ingest_date)
+    with CallCounter(warehouse, ops_schema, scope=scope) as counter:
+        client = make_client(endpoint, settings, call_counter=counter)
+        lease = EndpointLease(
+            warehouse,
+            endpoint.source,
+            endpoint.name,
+            ingest_date,
+            lease_owner(run_id),
+            ops_schema,
+            ttl_seconds=lease_ttl_seconds,
+            wait_seconds=lease_wait_seconds,
+            on_lost=client.cancel,
+        )
+        try:
+            with lease:
+                store = BronzeStore(s3, landing_location(config, endpoint, ingest_date, bucket))
+                return extract_endpoint(endpoint, client, store, run_id, ingest_date, **kwargs)
+        finally:
+            client.close()
 
 
 def load(

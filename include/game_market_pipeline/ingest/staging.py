@@ -6,6 +6,11 @@ stream per part (CSV rendered by Arrow a row group at a time, while Postgres par
 one); the next part downloads meanwhile. Unchanged records cost nothing, not even a JSON parse.
 The copied count must equal the manifest's, or nothing is committed.
 Names come from the config, are validated identifiers, and are always quoted with psycopg2.sql.
+
+No DDL inside the load's transaction, so loads of any endpoints overlap freely: the fixed tables
+come from the warehouse migrations (warehouse/migrate.py, applied before the transaction if a setup
+step did not), the endpoint's own table is created beforehand in a short transaction of its own
+(`prepare_staging_table`), and loads of one table queue on an advisory lock taken first thing.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from game_market_pipeline.config.models import ResolvedEndpoint, is_identifier
 from game_market_pipeline.exceptions import LoadMismatchError, QuarantineThresholdExceeded
 from game_market_pipeline.ingest.bronze import ROW_GROUP_RECORDS, BronzeStore
 from game_market_pipeline.ingest.count_check import LONG_READ, SHORT_READ, CountMismatchError
+from game_market_pipeline.warehouse.call_counter import ingest_calls
+from game_market_pipeline.warehouse.migrate import ensure_migrated
 
 log = logging.getLogger(__name__)
 
@@ -37,59 +44,6 @@ def _ident(name: str) -> sql.Identifier:
     if not is_identifier(name):
         raise ValueError(f"refusing unsafe SQL identifier {name!r}")
     return sql.Identifier(name)
-
-
-def ensure_ops_tables(cur: Any, raw_schema: str, ops_schema: str) -> None:
-    raw, ops = _ident(raw_schema), _ident(ops_schema)
-    cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(raw))
-    cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ops))
-    cur.execute(
-        sql.SQL("""
-        CREATE TABLE IF NOT EXISTS {}.quarantine (
-            id bigserial PRIMARY KEY,
-            source text NOT NULL,
-            endpoint text NOT NULL,
-            run_id text NOT NULL,
-            ingest_date date NOT NULL,
-            content_hash text NOT NULL,
-            record_key text,
-            raw_record jsonb NOT NULL,
-            errors jsonb NOT NULL,
-            s3_uri text NOT NULL,
-            quarantined_at timestamptz NOT NULL DEFAULT now(),
-            UNIQUE (source, endpoint, ingest_date, content_hash)
-        )""").format(raw)
-    )
-    cur.execute(
-        sql.SQL("""
-        CREATE TABLE IF NOT EXISTS {}.ingest_runs (
-            id bigserial PRIMARY KEY,
-            run_id text NOT NULL,
-            source text NOT NULL,
-            endpoint text NOT NULL,
-            ingest_date date NOT NULL,
-            status text NOT NULL,
-            pages integer NOT NULL DEFAULT 0,
-            records integer NOT NULL DEFAULT 0,
-            loaded integer NOT NULL DEFAULT 0,
-            quarantined integer NOT NULL DEFAULT 0,
-            quarantine_rate double precision NOT NULL DEFAULT 0,
-            drift_fields jsonb NOT NULL DEFAULT '{{}}',
-            api_calls integer NOT NULL DEFAULT 0,
-            duration_seconds double precision,
-            started_at timestamptz,
-            finished_at timestamptz NOT NULL DEFAULT now(),
-            manifest_uri text,
-            message text,
-            expected_records integer,
-            count_check text
-        )""").format(ops)
-    )
-    cur.execute(
-        sql.SQL(
-            "CREATE INDEX IF NOT EXISTS ingest_runs_endpoint_date ON {}.ingest_runs (source, endpoint, ingest_date)"
-        ).format(ops)
-    )
 
 
 def ensure_staging_table(cur: Any, raw_schema: str, table: str) -> None:
@@ -110,6 +64,23 @@ def ensure_staging_table(cur: Any, raw_schema: str, table: str) -> None:
             _ident(f"{table}_ingested_at"[:60]), _ident(raw_schema), _ident(table)
         )
     )
+
+
+def prepare_staging_table(conn: Any, raw_schema: str, table: str) -> None:
+    """Create the endpoint's staging table if it is missing — in a short transaction of its own,
+    before the load's, under a lock per table, so concurrent loads never hold a DDL lock. When the
+    table and its index exist (every load but the first) this is one read and no lock at all."""
+    index = f"{table}_ingested_at"[:60]
+    names = [sql.Identifier(raw_schema, name).as_string(conn) for name in (table, index)]
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL", names)
+        exists = cur.fetchone()[0]
+        if not exists:
+            cur.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"gmp.staging.ddl.{raw_schema}.{table}",)
+            )
+            ensure_staging_table(cur, raw_schema, table)
+    conn.commit()
 
 
 def prefer_lz4_toast(cur: Any) -> bool:
@@ -430,10 +401,18 @@ def load_landing(
     rate = invalid / records if records else 0.0
     ingested_at = datetime.now(UTC).isoformat()
     raw, table = _ident(raw_schema), _ident(endpoint.table_name)
+    # The fixed tables and this endpoint's table exist before the load's transaction begins: DDL
+    # inside it held locks to commit, and overlapping loads deadlocked on them (issue 19).
+    ensure_migrated(conn, ops_schema, raw_schema)
+    prepare_staging_table(conn, raw_schema, endpoint.table_name)
     with conn:  # one transaction: commit on success, roll back on any error
         with conn.cursor() as cur:
-            ensure_ops_tables(cur, raw_schema, ops_schema)
-            ensure_staging_table(cur, raw_schema, endpoint.table_name)
+            # One load of this table at a time, from here to commit: a second load of the same
+            # landing waits, then finds it loaded.
+            _lock_table(cur, raw_schema, endpoint.table_name)
+            # Calls of every attempt of this endpoint and date (killed ones too), where counted.
+            counted = ingest_calls(cur, ops_schema, endpoint.source, endpoint.name, manifest["ingest_date"])
+            api_calls_total = api_calls if counted is None else counted
             if already_loaded(cur, ops_schema, endpoint, manifest_uri):
                 record_run(
                     cur,
@@ -443,7 +422,7 @@ def load_landing(
                     manifest=manifest,
                     status="skipped_already_loaded",
                     loaded=0,
-                    api_calls=api_calls,
+                    api_calls=api_calls_total,
                     duration=time.monotonic() - clock,
                     started_at=started_at,
                     manifest_uri=manifest_uri,
@@ -484,7 +463,7 @@ def load_landing(
                     manifest=manifest,
                     status="failed_quarantine_threshold",
                     loaded=0,
-                    api_calls=api_calls,
+                    api_calls=api_calls_total,
                     duration=time.monotonic() - clock,
                     started_at=started_at,
                     manifest_uri=manifest_uri,
@@ -504,7 +483,7 @@ def load_landing(
                     manifest=manifest,
                     status="failed_count_mismatch",
                     loaded=0,
-                    api_calls=api_calls,
+                    api_calls=api_calls_total,
                     duration=time.monotonic() - clock,
                     started_at=started_at,
                     manifest_uri=manifest_uri,
@@ -513,7 +492,6 @@ def load_landing(
                 conn.commit()
                 raise CountMismatchError(message)
 
-            _lock_table(cur, raw_schema, endpoint.table_name)
             copied, inserted = _append_new_rows(
                 cur, _valid_parts(store, manifest), sql.SQL("{}.{}").format(raw, table), ingested_at, run_id
             )
@@ -531,7 +509,7 @@ def load_landing(
                 manifest=manifest,
                 status="loaded",
                 loaded=inserted,
-                api_calls=api_calls,
+                api_calls=api_calls_total,
                 duration=time.monotonic() - clock,
                 started_at=started_at,
                 manifest_uri=manifest_uri,

@@ -26,6 +26,21 @@ def warehouse_url(env: dict[str, str]) -> str:
     return stack.postgres_url_from_conn(value) if value.lstrip().startswith("{") else value
 
 
+def migrate_warehouse(url: str) -> None:
+    """The warehouse's fixed tables, once, before any load (loads then never run DDL)."""
+    from game_market_pipeline.warehouse.cli import connect
+    from game_market_pipeline.warehouse.migrate import apply_migrations
+
+    assert (config := load_config()).config is not None
+    conn = connect(url)
+    try:
+        applied = apply_migrations(conn, config.config.warehouse.ops_schema, config.config.warehouse.raw_schema)
+    finally:
+        conn.close()
+    if applied:
+        print(f"applied {len(applied)} warehouse migration(s): {', '.join(m.label for m in applied)}")
+
+
 def dags_test(dag_id: str, logical_date: str, env: dict[str, str], log_dir: Path) -> tuple[str, int, float]:
     started = time.monotonic()
     log_path = log_dir / f"{dag_id}.log"
@@ -81,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     print("starting the local stack (embedded PostgreSQL, moto S3, replay APIs) where no connection is set…")
     env = airflow_environment()
     prepare_airflow(env)
+    migrate_warehouse(warehouse_url(env))
     log_dir = stack.STATE_DIR / "logs" / args.date
     log_dir.mkdir(parents=True, exist_ok=True)
 

@@ -13,6 +13,7 @@ The command prints `export AIRFLOW_CONN_…=…` lines for the shell to eval.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -305,7 +306,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, default=STATE_DIR)
     args = parser.parse_args(argv)
     if args.action == "env":
-        for key, value in connection_env(args.state_dir).items():
+        exports = connection_env(args.state_dir)
+        if "AIRFLOW_CONN_WAREHOUSE_DB" in exports:
+            # The local warehouse is ready for loads: its fixed tables exist (warehouse/migrate.py).
+            from game_market_pipeline.local.run_all import migrate_warehouse
+
+            with contextlib.redirect_stdout(sys.stderr):  # stdout is for the shell to eval
+                migrate_warehouse(postgres_url_from_conn(exports["AIRFLOW_CONN_WAREHOUSE_DB"]))
+        for key, value in exports.items():
             print(f"export {key}={shlex.quote(value)}")
     elif args.action == "stop":
         for name in ("replay", "moto"):

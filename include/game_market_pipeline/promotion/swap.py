@@ -37,6 +37,7 @@ from psycopg2 import sql
 from psycopg2.extras import Json
 
 from game_market_pipeline.exceptions import PipelineError
+from game_market_pipeline.warehouse.migrate import ensure_migrated
 
 log = logging.getLogger(__name__)
 
@@ -48,20 +49,6 @@ _TABLE_PRIVILEGES = frozenset(
     {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER", "MAINTAIN"}
 )
 
-_PROMOTIONS_DDL = """
-CREATE SCHEMA IF NOT EXISTS {ops};
-CREATE TABLE IF NOT EXISTS {ops}.promotions (
-    id                bigserial PRIMARY KEY,
-    action            text        NOT NULL CHECK (action IN ('promote', 'rollback')),
-    build_id          text        NOT NULL,  -- the build production serves after this action
-    previous_build_id text,                  -- the build it replaced (now the previous schema)
-    promoted_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
-    checks_summary    jsonb,                 -- the gate's verdict summary (promote) or the reason (rollback)
-    lock_attempts     integer     NOT NULL,
-    requested_by      text                   -- DAG run id or user
-);
-CREATE INDEX IF NOT EXISTS promotions_build_idx ON {ops}.promotions (build_id);
-"""
 
 
 class PromotionError(PipelineError):
@@ -100,10 +87,8 @@ class SwapOutcome:
 
 
 def ensure_promotion_tables(conn: Any, ops_schema: str = "ops") -> None:
-    with conn.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext('gmp.promotion.ddl'))")
-        cur.execute(sql.SQL(_PROMOTIONS_DDL).format(ops=sql.Identifier(ops_schema)))
-    conn.commit()
+    """`ops.promotions` exists: the warehouse migrations are applied (warehouse/migrate.py)."""
+    ensure_migrated(conn, ops_schema)
 
 
 def _schema_exists(cur: Any, schema: str) -> bool:

@@ -16,75 +16,16 @@ from psycopg2.extras import Json, execute_values
 
 from game_market_pipeline.quality.checks import CheckResult
 from game_market_pipeline.quality.config import Severity
-
-_DDL = """
-CREATE SCHEMA IF NOT EXISTS {ops};
-
-CREATE TABLE IF NOT EXISTS {ops}.quality_results (
-    id            bigserial PRIMARY KEY,
-    build_id      text             NOT NULL,
-    check_id      text             NOT NULL,  -- stable across builds, e.g. fact_games.null_rate.name
-    check_kind    text             NOT NULL,  -- row_count, relative_change, null_rate, unique, ...
-    table_name    text             NOT NULL,  -- a model of the build, or raw.<source>__<endpoint>
-    column_name   text,
-    observed      double precision,           -- NULL: could not be measured (see detail)
-    threshold     double precision,
-    comparison    text,                       -- '>=' or '<=': passed = observed <comparison> threshold
-    severity      text             NOT NULL CHECK (severity IN ('error', 'warn')),
-    passed        boolean          NOT NULL,
-    detail        text,
-    evaluated_at  timestamptz      NOT NULL DEFAULT clock_timestamp()
-);
-CREATE INDEX IF NOT EXISTS quality_results_build_idx ON {ops}.quality_results (build_id, check_id, id DESC);
-CREATE INDEX IF NOT EXISTS quality_results_check_idx ON {ops}.quality_results (check_id, evaluated_at);
-
--- The result that counts: the newest evaluation of each check of each build.
-CREATE OR REPLACE VIEW {ops}.quality_latest AS
-SELECT DISTINCT ON (build_id, check_id) *
-FROM {ops}.quality_results
-ORDER BY build_id, check_id, id DESC;
-
--- The gate's decision per build (written when it decides).
-CREATE TABLE IF NOT EXISTS {ops}.quality_verdicts (
-    id              bigserial PRIMARY KEY,
-    build_id        text        NOT NULL,
-    verdict         text        NOT NULL CHECK (verdict IN ('passed', 'failed')),
-    checks_total    integer     NOT NULL,
-    failed_errors   integer     NOT NULL,
-    failed_warnings integer     NOT NULL,
-    -- failures: one object per failed check (check_id, table, severity, observed, threshold, detail)
-    failures        jsonb       NOT NULL,
-    decided_at      timestamptz NOT NULL DEFAULT clock_timestamp()
-);
-CREATE INDEX IF NOT EXISTS quality_verdicts_build_idx ON {ops}.quality_verdicts (build_id, id DESC);
-
--- dbt's run_results.json of each dbt invocation of a build (stored by the Cosmos callback).
-CREATE TABLE IF NOT EXISTS {ops}.dbt_run_results (
-    id           bigserial PRIMARY KEY,
-    build_id     text        NOT NULL,
-    task_id      text,
-    run_results  jsonb       NOT NULL,
-    recorded_at  timestamptz NOT NULL DEFAULT clock_timestamp()
-);
-CREATE INDEX IF NOT EXISTS dbt_run_results_build_idx ON {ops}.dbt_run_results (build_id);
-"""
+from game_market_pipeline.warehouse.migrate import ensure_migrated
 
 
 def ensure_quality_tables(conn: Any, ops_schema: str = "ops") -> None:
-    """Create the quality tables if missing (idempotent; concurrent callers serialize on a lock).
+    """The quality tables exist: the warehouse migrations are applied (warehouse/migrate.py).
 
-    Cheap when they exist (the gate calls it on every poke): no DDL, so no lock on the view readers use.
+    Cheap when they are (the gate calls it on every poke): two small reads, no DDL, so no lock on
+    the view readers use.
     """
-    names = ("quality_results", "quality_latest", "quality_verdicts", "dbt_run_results")
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT count(to_regclass(n)) FROM unnest(%s::text[]) AS n",
-            ([sql.Identifier(ops_schema, name).as_string(cur.connection) for name in names],),
-        )
-        if cur.fetchone()[0] < len(names):
-            cur.execute("SELECT pg_advisory_xact_lock(hashtext('gmp.quality.ddl'))")
-            cur.execute(sql.SQL(_DDL).format(ops=sql.Identifier(ops_schema)))
-    conn.commit()
+    ensure_migrated(conn, ops_schema)
 
 
 def record_results(conn: Any, build_id: str, results: Iterable[CheckResult], ops_schema: str = "ops") -> int:
