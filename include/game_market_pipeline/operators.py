@@ -33,12 +33,13 @@ class ExtractToBronzeOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         from game_market_pipeline.config.loader import load_config_cached
-        from game_market_pipeline.ingest.connections import api_settings, s3_client
+        from game_market_pipeline.ingest.connections import api_settings, postgres_connection, s3_client
         from game_market_pipeline.ingest.pipeline import extract
 
         config = load_config_cached(self.config_path)
         endpoint = config.endpoint(self.source, self.endpoint_name)
         assert config.config is not None
+        warehouse_id = config.config.warehouse.connection_id
         result = extract(
             config,
             endpoint,
@@ -46,6 +47,8 @@ class ExtractToBronzeOperator(BaseOperator):
             s3_client(config.config.lake.connection_id),
             run_id=context["run_id"],
             ingest_date=_ingest_date(context),
+            # Only endpoints with details_of open it (their work list is in staging).
+            warehouse=lambda: postgres_connection(warehouse_id),
         )
         return result.to_xcom()
 

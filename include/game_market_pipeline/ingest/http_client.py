@@ -21,7 +21,7 @@ import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from game_market_pipeline.config.models import Auth, AuthKind
-from game_market_pipeline.exceptions import ApiAuthError, ApiError
+from game_market_pipeline.exceptions import ApiAuthError, ApiError, ApiNotFoundError
 from game_market_pipeline.ingest.json_codec import decode_json, decode_json_text
 from game_market_pipeline.ingest.rate_limit import TokenBucket
 from game_market_pipeline.ingest.redaction import Redactor, install_log_redaction, strip_params
@@ -208,6 +208,8 @@ class ApiClient:
                 f"{self.source}: {status} on {safe_url}: the API key is missing or wrong — check the password of "
                 f"the Airflow connection for this source ({self.redactor.text(response.text[:200])})"
             )
+        if status == 404:
+            raise ApiNotFoundError(f"{self.source}: 404 on {safe_url}: {self.redactor.text(response.text[:300])}")
         if status >= 400:
             raise ApiError(
                 f"{self.source}: {status} on {safe_url}: {self.redactor.text(response.text[:300])}"

@@ -52,14 +52,48 @@ def extract(
     run_id: str,
     ingest_date: date,
     bucket: str | None = None,
+    warehouse: Any = None,
+    gate: Any = None,
     **kwargs: Any,
 ) -> ExtractResult:
+    """`warehouse`: a callable returning a new Postgres connection, needed by endpoints with
+    `details_of` (their work list comes from staging); `gate`: the call budget (budget.CallGate)."""
     client = make_client(endpoint, settings)
     try:
         store = BronzeStore(s3, landing_location(config, endpoint, ingest_date, bucket))
+        if endpoint.details_of is not None:
+            return _extract_details(config, endpoint, client, store, run_id, ingest_date, warehouse, gate, **kwargs)
         return extract_endpoint(endpoint, client, store, run_id, ingest_date, **kwargs)
     finally:
         client.close()
+
+
+def _extract_details(
+    config: LoadedConfig,
+    endpoint: ResolvedEndpoint,
+    client: ApiClient,
+    store: BronzeStore,
+    run_id: str,
+    ingest_date: date,
+    warehouse: Any,
+    gate: Any,
+    **kwargs: Any,
+) -> ExtractResult:
+    from game_market_pipeline.ingest.details import extract_details, plan_details
+
+    if warehouse is None:
+        raise ValueError(f"{endpoint.dag_id}: an endpoint with details_of needs the warehouse (its work list is in staging)")
+    assert config.config is not None
+    schemas = config.config.warehouse
+
+    def plan() -> Any:
+        conn = warehouse()
+        try:
+            return plan_details(conn, endpoint, schemas.raw_schema, schemas.ops_schema)
+        finally:
+            conn.close()
+
+    return extract_details(endpoint, client, store, run_id, ingest_date, plan, gate, **kwargs)
 
 
 def load(

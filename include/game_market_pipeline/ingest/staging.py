@@ -28,6 +28,8 @@ from psycopg2 import sql
 from game_market_pipeline.config.models import ResolvedEndpoint, is_identifier
 from game_market_pipeline.exceptions import LoadMismatchError, QuarantineThresholdExceeded
 from game_market_pipeline.ingest.bronze import ROW_GROUP_RECORDS, BronzeStore
+from game_market_pipeline.ingest.details import record_detail_fetches
+from game_market_pipeline.ingest.details import run_message as details_run_message
 
 log = logging.getLogger(__name__)
 
@@ -346,7 +348,7 @@ def _lock_table(cur: Any, raw_schema: str, table: str) -> None:
 
 def already_loaded(cur: Any, ops_schema: str, endpoint: ResolvedEndpoint, manifest_uri: str) -> bool:
     cur.execute(
-        sql.SQL("SELECT 1 FROM {}.ingest_runs WHERE manifest_uri = %s AND status = 'loaded' LIMIT 1").format(
+        sql.SQL("SELECT 1 FROM {}.ingest_runs WHERE manifest_uri = %s AND status IN ('loaded', 'budget_exhausted') LIMIT 1").format(
             _ident(ops_schema)
         ),
         (manifest_uri,),
@@ -495,13 +497,17 @@ def load_landing(
                     f"{endpoint.dag_id}: copied {copied} rows but the manifest lists "
                     f"{expected} valid records ({manifest_uri}); nothing was committed"
                 )
+            # Details (details_of): the list versions they were fetched for, in this transaction.
+            record_detail_fetches(cur, ops_schema, endpoint, manifest, run_id)
+            details_status, details_message = details_run_message(manifest)
             record_run(
                 cur,
                 ops_schema,
                 run_id=run_id,
                 endpoint=endpoint,
                 manifest=manifest,
-                status="loaded",
+                status=details_status or "loaded",
+                message=details_message,
                 loaded=inserted,
                 api_calls=api_calls,
                 duration=time.monotonic() - clock,
@@ -515,4 +521,4 @@ def load_landing(
         inserted,
         invalid,
     )
-    return LoadResult("loaded", records, copied, inserted, invalid, rate)
+    return LoadResult(details_status or "loaded", records, copied, inserted, invalid, rate)
