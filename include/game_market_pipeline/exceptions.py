@@ -52,3 +52,7 @@ class QuarantineThresholdExceeded(PipelineError):
 
 class LoadMismatchError(PipelineError):
     """Rows loaded into staging do not match the landing's manifest."""
+
+
+class ApiNotFoundError(ApiError):
+    """404: the resource is gone (a detail whose record was deleted after it was listed)."""

@@ -47,7 +47,8 @@ class ExtractToBronzeOperator(BaseOperator):
             s3_client(config.config.lake.connection_id),
             run_id=context["run_id"],
             ingest_date=_ingest_date(context),
-            # The lease of this endpoint and date, and the API call counts, live in the warehouse.
+            # The lease of this endpoint and date, the API call counts and (for endpoints with
+            # details_of) the detail work list live in the warehouse.
             warehouse=lambda: postgres_connection(warehouse_conn_id),
         )
         return result.to_xcom()

@@ -91,6 +91,20 @@ def test_every_dag_has_tags_and_retries():
                 assert task.retries >= 2, f"{dag_id}.{task.task_id} retries={task.retries}"
 
 
+def test_every_ingestion_task_alerts_through_the_configured_notifier():
+    from game_market_pipeline.quality.notifier import QualityAlertNotifier
+
+    bag = _dagbag()
+    ingestion = {d: dag for d, dag in bag.dags.items() if d.startswith("ingest__")}
+    assert len(ingestion) == len(load_config().endpoints)
+    channel = load_config().config.quality.alerts.channel
+    for dag_id, dag in ingestion.items():
+        for task in dag.tasks:
+            notifiers = [c for c in task.on_failure_callback or [] if isinstance(c, QualityAlertNotifier)]
+            assert len(notifiers) == 1, f"{dag_id}.{task.task_id} has no ingestion alert"
+            assert notifiers[0].channel == channel and "ingestion failed" in notifiers[0].subject
+
+
 def test_task_process_builds_only_its_own_dag(monkeypatch):
     from game_market_pipeline.factory.register import register_endpoint_dags
 

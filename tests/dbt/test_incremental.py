@@ -46,6 +46,9 @@ DAY_2 = datetime(2026, 1, 2, 6, 0, tzinfo=UTC)
 DAY_3 = datetime(2026, 1, 3, 6, 0, tzinfo=UTC)
 ROCKSTAR_NORTH = 3524  # named only by GTA V's detail (rawg/game_detail__1.json), not in /developers page 1
 NEW_TAG = 990100  # CONSTRUCTED
+GTA_ADDED_ON_DAY_3 = 21_000_123  # CONSTRUCTED
+DETAIL_ONLY_FIELDS = {"developers", "publishers", "description", "description_raw", "name_original",
+                      "metacritic_platforms", "reactions", "alternative_names", "website"}
 
 
 def _game(name: str, game_id: int) -> dict:
@@ -74,7 +77,9 @@ def day_two() -> dict[str, list[Capture]]:
     pokemontcg_charizard["cardmarket"]["updatedAt"] = "2026/01/06"
     pokemontcg_charizard["cardmarket"]["prices"]["averageSellPrice"] = 9.77
     return {
-        "rawg__games": [Capture("CONSTRUCTED day 2 games", [gta, new_game])],
+        # GTA's detail arrives in the details table (rawg.game_details), the new game as a list item.
+        "rawg__games": [Capture("CONSTRUCTED day 2 games", [new_game])],
+        "rawg__game_details": [Capture("CONSTRUCTED day 2 game details", [gta])],
         "rawg__genres": [Capture("CONSTRUCTED day 2 genres", [action])],
         "tcgdex__cards": [Capture("CONSTRUCTED day 2 tcgdex prices", [constructed_charizard(1)])],
         "pokemontcg__cards": [Capture("CONSTRUCTED day 2 pokemontcg prices", [pokemontcg_charizard])],
@@ -87,8 +92,12 @@ def day_three() -> dict[str, list[Capture]]:
                       genres=[{"id": 3, "name": "Adventure", "slug": "adventure"}])
     listed_tag = {"id": NEW_TAG, "name": "Constructed Tag", "slug": "constructed-tag", "language": "eng",
                   "games_count": 5, "image_background": None}
+    # GTA's LIST item changes after its detail (more players added it): no new detail yet.
+    gta_listed = {k: v for k, v in day_two()["rawg__game_details"][0].records[0].items()
+                  if k not in DETAIL_ONLY_FIELDS}
+    gta_listed.update(added=GTA_ADDED_ON_DAY_3, updated="2026-01-03T05:00:00")
     return {
-        "rawg__games": [Capture("CONSTRUCTED day 3 games", [god_of_war])],
+        "rawg__games": [Capture("CONSTRUCTED day 3 games", [god_of_war, gta_listed])],
         "rawg__tags": [Capture("CONSTRUCTED day 3 tags", [listed_tag])],
         "tcgdex__cards": [Capture("CONSTRUCTED day 3 tcgdex prices", [constructed_charizard(2)])],
     }
@@ -142,7 +151,7 @@ def incremental_builds(scratch_pg_url, dbt_work_dir):
     assert load(url, day_two(), DAY_2) == 5
     runs["daily_day2"] = run_dbt(MODELS_ONLY, pg_url=url, schema="inc_daily", work_dir=dbt_work_dir)
     history["day2"] = charizard_price_days(url, "inc_daily")
-    assert load(url, day_three(), DAY_3) == 3
+    assert load(url, day_three(), DAY_3) == 4
     runs["daily_day3"], runs["behind"], runs["full"] = run_together(
         partial(run_dbt, ["build"], pg_url=url, schema="inc_daily", work_dir=dbt_work_dir),
         partial(run_dbt, MODELS_ONLY, pg_url=url, schema="inc_behind", work_dir=dbt_work_dir),
@@ -246,3 +255,19 @@ def test_game_tables_keep_their_watermark_on_the_table(incremental_builds):
     tests = target.joinpath("run", "game_market", "models", "marts", "games", "_games__models.yml")
     unique = next(tests.glob("unique_bridge_game_tag_game_tag_key*.sql")).read_text()
     assert "where game_id = any(array(select game_id from" in unique  # day 3's tests: the changed games only
+
+
+def test_a_list_change_after_the_detail_keeps_the_details_credits(incremental_builds):
+    """Credits come from the game's latest version that has them (a detail): GTA's day-3 list item,
+    newer than its day-2 detail, updates the fact but not the developers/publishers."""
+    url, _, _ = incremental_builds
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        day_two_detail = day_two()["rawg__game_details"][0].records[0]
+        expected = sorted(d["id"] for d in day_two_detail["developers"])
+        for schema in ("inc_daily", "inc_behind", "inc_full"):
+            cur.execute(f"select added_count from {schema}.fact_games where game_id = 3498")
+            assert cur.fetchone()[0] == GTA_ADDED_ON_DAY_3, schema
+            cur.execute(f"select developer_id from {schema}.bridge_game_developer where game_id = 3498 order by 1")
+            assert [r[0] for r in cur.fetchall()] == expected, schema
+            cur.execute(f"select count(*) from {schema}.bridge_game_publisher where game_id = 3498")
+            assert cur.fetchone()[0] == len(day_two_detail["publishers"]) > 0, schema

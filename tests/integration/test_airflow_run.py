@@ -115,3 +115,27 @@ def test_dags_test_checks_a_long_walk_in_worker_processes(airflow_env, fresh_pg_
         cur.execute('SELECT count(*), count(DISTINCT _record_key) FROM raw."rawg__games"')
         assert cur.fetchone() == (games, games)
     conn.close()
+
+
+def test_a_failing_ingestion_task_sends_one_notification_naming_dag_task_and_error(airflow_env, tmp_path):
+    """The log notifier (quality.alerts channel `log`) on every generated ingestion DAG: the task fails
+    for good after its retries (a wrong API key) and exactly one alert names the DAG, task and error."""
+    import yaml
+
+    from game_market_pipeline.config.loader import DEFAULT_CONFIG_PATH
+
+    config = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    # The fewest retries the config allows, one second apart: the test waits seconds, not minutes.
+    config["dag_defaults"].update(retries=2, retry_delay_seconds=1, max_retry_delay_seconds=1)
+    config_path = tmp_path / "endpoints.yaml"
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    wrong_key = json.loads(airflow_env["AIRFLOW_CONN_RAWG_API"]) | {"password": "not-the-key"}
+    env = {**airflow_env, "GMP_CONFIG_PATH": str(config_path), "AIRFLOW_CONN_RAWG_API": json.dumps(wrong_key)}
+    run = _dags_test(env, "ingest__rawg__genres")
+    home = Path(env["AIRFLOW_HOME"])
+    output = run.stdout + run.stderr + "".join(p.read_text(errors="replace") for p in home.rglob("*.log"))
+    alerts = re.findall(r"\[game-market-pipeline\] ingestion failed", output)
+    assert len(alerts) == 1, output[-4000:]
+    assert "ingest__rawg__genres.extract_to_bronze failed" in output
+    assert "the API key is missing or wrong" in output
+    assert "not-the-key" not in output

@@ -37,7 +37,9 @@ ENDPOINTS = [
 
 
 def test_every_configured_endpoint_is_covered(harness):
-    assert {(s, e) for s, e, _ in ENDPOINTS} == {(e.source, e.name) for e in harness.config.endpoints}
+    # Endpoints of details (details_of) read their work list from staging: tests/integration/test_details.py.
+    listed = {(e.source, e.name) for e in harness.config.endpoints if e.details_of is None}
+    assert {(s, e) for s, e, _ in ENDPOINTS} == listed
 
 
 @pytest.mark.parametrize(

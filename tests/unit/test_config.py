@@ -40,7 +40,7 @@ def test_endpoint_inherits_source_defaults_and_overrides_them():
     genres = loaded.endpoint("rawg", "genres")
     assert games.paginator.kind == "next_link" and games.record_selector == "results"
     assert games.params == {"page_size": 40} and games.schedule == "@daily"
-    assert genres.schedule == "@weekly"  # endpoint override wins
+    assert genres.schedule == "@monthly"  # endpoint override wins
     assert games.incremental is not None and genres.incremental is None
     cards = loaded.endpoint("tcgdex", "cards")
     assert cards.fan_out is not None and cards.fan_out.path == "/cards/{id}"

@@ -20,7 +20,7 @@ from game_market_pipeline.ingest.http_client import (
     parse_retry_after,
 )
 from game_market_pipeline.ingest.paginators import PageRequest, make_paginator
-from game_market_pipeline.ingest.rate_limit import TokenBucket
+from game_market_pipeline.ingest.rate_limit import TokenBucket, quota_delay
 from game_market_pipeline.ingest.record_selector import select_records
 from game_market_pipeline.ingest.redaction import Redactor, install_log_redaction
 
@@ -147,3 +147,37 @@ def test_content_hash_is_canonical():
     assert canonical_json(a) == canonical_json(b) == '{"a":[1,{"x":null,"y":"é"}],"b":1}'
     assert content_hash(a) == content_hash(b) and len(content_hash(a)) == 64
     assert content_hash(a) != content_hash({**a, "b": 2})
+
+
+def test_quota_delay_reads_the_headers_apis_send():
+    # Plenty left: no pause, whatever the header spelling.
+    assert quota_delay({"X-RateLimit-Remaining": "500", "X-RateLimit-Reset": "60"}) == 0
+    assert quota_delay({}) == 0
+    # Few left: spread them over the time to the reset (4 left, 50 s: one call per 10 s).
+    assert quota_delay({"RateLimit-Remaining": "4", "RateLimit-Reset": "50"}) == pytest.approx(10.0)
+    # None left: wait for the reset; the per-window variants count, the smallest wins.
+    assert quota_delay({"X-RateLimit-Remaining-Minute": "0", "X-RateLimit-Remaining-Day": "900",
+                        "X-RateLimit-Reset": "42"}) == pytest.approx(42.0)
+    # A reset given as a Unix time; the IETF combined field; Retry-After on a successful answer.
+    assert quota_delay({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1700000030"},
+                       now=1_700_000_000) == pytest.approx(30.0)
+    assert quota_delay({"RateLimit": "limit=100, remaining=1, reset=8"}) == pytest.approx(4.0)
+    assert quota_delay({"Retry-After": "7"}) == pytest.approx(7.0)
+    # Capped; unparseable values are ignored.
+    assert quota_delay({"RateLimit-Remaining": "0", "RateLimit-Reset": "86400"}, max_pause=300) == 300
+    assert quota_delay({"RateLimit-Remaining": "soon", "Retry-After": "later"}) == 0
+
+
+def test_token_bucket_pause_holds_every_caller():
+    now = [0.0]
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+
+    bucket = TokenBucket(100, burst=10, clock=lambda: now[0], sleep=sleep)
+    bucket.acquire()
+    bucket.pause(5)
+    assert bucket.acquire() == pytest.approx(5.0) and sum(slept) == pytest.approx(5.0)
+    assert bucket.acquire() == 0

@@ -130,6 +130,45 @@ def test_rawg_game_detail(srv: ReplayServer, http: requests.Session) -> None:
     assert http.get(srv.base_url("rawg") + "/games/424242", params={"key": KEY}).status_code == 404
 
 
+def test_every_listed_game_has_a_detail_in_the_recorded_details_shape(srv: ReplayServer, http: requests.Session) -> None:
+    _, games = walk_next(http, srv.base_url("rawg") + "/games", {"key": KEY, "page_size": 40})
+    recorded = srv.app.corpus.rawg.game_details
+    developers = {d["id"] for d in srv.app.corpus.rawg.lists["developers"]}
+    for game in games:
+        response = http.get(srv.base_url("rawg") + f"/games/{game['id']}", params={"key": KEY})
+        assert response.status_code == 200
+        detail = response.json()
+        assert detail["id"] == game["id"]
+        # Validates as the detail it stands for; credits are never empty.
+        rawg.Game.model_validate(detail)
+        assert detail["developers"] and detail["publishers"]
+        if game["id"] not in recorded:
+            assert response.headers["X-Replay-Synthetic"] == "1"
+            assert detail["updated"] == game["updated"] and detail["added"] == game["added"]  # follows the list
+            assert {d["id"] for d in detail["developers"]} <= developers
+            assert set(recorded[3498]) - {"short_screenshots"} <= set(detail)  # the recorded detail's keys
+            assert "short_screenshots" not in detail
+            assert all("requirements" in p and "requirements_en" not in p for p in detail["platforms"])
+            assert all("url" in store for store in detail["stores"])
+            # The same game answers the same detail (deterministic credits).
+            assert http.get(srv.base_url("rawg") + f"/games/{game['id']}", params={"key": KEY}).json() == detail
+
+
+def test_quota_headers_then_429_with_retry_after_until_the_window_resets(srv: ReplayServer, http: requests.Session) -> None:
+    srv.set_quota(2, reset_seconds=30)
+    url = srv.base_url("rawg") + "/genres"
+    first, second, third = (http.get(url, params={"key": KEY}) for _ in range(3))
+    assert (first.status_code, first.headers["X-RateLimit-Remaining"], first.headers["RateLimit-Remaining"]) == (
+        200, "1", "1")
+    assert second.status_code == 200 and second.headers["X-RateLimit-Remaining"] == "0"
+    assert int(second.headers["RateLimit-Reset"]) <= 30 and second.headers["RateLimit-Limit"] == "2"
+    assert third.status_code == 429 and 1 <= int(third.headers["Retry-After"]) <= 30
+    # A quota per API: TCGdex is not charged for RAWG's calls.
+    assert http.get(srv.base_url("tcgdex") + "/series").headers["X-RateLimit-Remaining"] == "1"
+    srv.reset()
+    assert "X-RateLimit-Remaining" not in http.get(url, params={"key": KEY}).headers
+
+
 # --- TCGdex -----------------------------------------------------------------------------------
 
 
@@ -485,6 +524,8 @@ def test_synthetic_games_over_http() -> None:
             assert [g["id"] for g in window] == [10_000_000 + i for i in expected]
             response = http.get(server.base_url("rawg") + "/games", params={"key": KEY})
             assert response.headers["X-Replay-Synthetic"] == "1"
+            detail = http.get(server.base_url("rawg") + f"/games/{items[7]['id']}", params={"key": KEY}).json()
+            assert detail["updated"] == items[7]["updated"] and detail["developers"]  # synthetic games have details
             server.add_fault(path="/rawg/api/games", kind="wrong_type")
             broken = http.get(server.base_url("rawg") + "/games", params={"key": KEY}).json()
             assert sum(isinstance(g["id"], dict) for g in broken["results"]) == 1

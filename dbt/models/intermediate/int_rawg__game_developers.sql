@@ -1,7 +1,9 @@
 {#-
   One row per (game, developer) of the latest game versions. Only /games/{id} DETAILS carry
-  `developers`; a /games list item has none, so this holds what the staged data has (see the README).
-  `_ingested_at`: the game version's (see int_rawg__game_tags).
+  `developers` (raw.rawg__game_details, docs/INGESTION-DETAILS.md): the credits are those of the game's
+  latest version that has them, so a list item that changed after the game's detail keeps the
+  detail's credits until the next detail arrives. Found by `_record_key` (the raw tables' unique
+  index), per game of stg_rawg__games. `_ingested_at`: the game version's (see int_rawg__game_tags).
 -#}
 select
     games.game_id,
@@ -11,11 +13,18 @@ select
     games._ingested_at
 from {{ ref('stg_rawg__games') }} as games
 cross join lateral (
+    select versions.developers_json
+    from {{ ref('stg_rawg__game_versions') }} as versions
+    where versions._record_key = games._record_key and versions.has_credits
+    order by versions._ingested_at desc, versions._content_hash desc
+    limit 1
+) as credited
+cross join lateral (
     select distinct on ({{ json_integer("value -> 'id'") }})
         {{ json_integer("value -> 'id'") }}          as developer_id,
         {{ standardize_text("value ->> 'name'") }}   as developer_name,
         {{ json_text("value -> 'slug'") }}           as developer_slug
-    from jsonb_array_elements(games.developers_json) with ordinality as item(value, position)
+    from jsonb_array_elements(credited.developers_json) with ordinality as item(value, position)
     where {{ json_integer("value -> 'id'") }} is not null
     order by {{ json_integer("value -> 'id'") }}, position
 ) as element

@@ -139,6 +139,8 @@ def _resolve(source: SourceConfig, endpoint: EndpointConfig) -> ResolvedEndpoint
             "tags": tuple(merged.get("tags", ())),
             "incremental": merged.get("incremental"),
             "fan_out": merged.get("fan_out"),
+            "details_of": merged.get("details_of"),
+            "totals": merged.get("totals"),
             "description": merged.get("description"),
             "connection_id": source.connection_id,
             "base_url": source.base_url,

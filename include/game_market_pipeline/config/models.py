@@ -128,6 +128,44 @@ class FanOut(Strict):
         return value
 
 
+class DetailsOf(Strict):
+    """Details of the records another endpoint of this source holds in staging: one call per record
+    that is new, or whose list item changed, since its detail was last fetched — never for an
+    unchanged one. The endpoint's `path` is the detail path, e.g. /games/{id}."""
+
+    endpoint: Identifier = Field(description="The list endpoint of the same source whose staged records are detailed")
+    parent_key: str = Field(default="id", description="Field of the staged list record substituted into `path`")
+    priority: tuple[str, ...] = Field(
+        default=(),
+        description="List-record fields, most valuable first: the backlog is fetched in descending order of these",
+    )
+    max_calls_per_run: int = Field(
+        default=500,
+        ge=1,
+        le=1_000_000,
+        description="Detail calls one run may make; what is left is the backlog of the next runs (logged and recorded)",
+    )
+    concurrency: int = Field(default=4, ge=1, le=64)
+
+
+class ApiTotals(Strict):
+    """What the API held when last looked at: the input of `gmp-budget`'s call estimates."""
+
+    records: int = Field(ge=0, description="Records the endpoint's full listing returns")
+    changed_per_day: int | None = Field(
+        default=None, ge=0, description="Records changed per day (incremental endpoints: what a run re-reads)"
+    )
+    seen: str | None = Field(default=None, description="Where and when the totals were seen")
+
+
+class CallBudget(Strict):
+    """The calls a source may make (its API's quota, or our share of it)."""
+
+    calls_per_month: int | None = Field(default=None, ge=1)
+    calls_per_day: int | None = Field(default=None, ge=1)
+    note: str | None = None
+
+
 class EndpointSettings(Strict):
     """Fields an endpoint may set itself or inherit from its source's `defaults`."""
 
@@ -181,6 +219,8 @@ class EndpointConfig(EndpointSettings):
     description: str | None = None
     incremental: Incremental | None = None
     fan_out: FanOut | None = None
+    details_of: DetailsOf | None = None
+    totals: ApiTotals | None = None
 
     @field_validator("path")
     @classmethod
@@ -188,6 +228,16 @@ class EndpointConfig(EndpointSettings):
         if not value.startswith("/"):
             raise ValueError("path must start with '/' (it is appended to the source's base URL)")
         return value
+
+    @model_validator(mode="after")
+    def _details_path(self) -> EndpointConfig:
+        if self.details_of is not None:
+            placeholder = "{" + self.details_of.parent_key + "}"
+            if placeholder not in self.path:
+                raise ValueError(f"details_of: path must contain {placeholder} (the staged record's key)")
+            if self.fan_out is not None or self.incremental is not None:
+                raise ValueError("details_of: an endpoint of details has no fan_out or incremental of its own")
+        return self
 
 
 class ResolvedEndpoint(Strict):
@@ -218,6 +268,8 @@ class ResolvedEndpoint(Strict):
     incremental: Incremental | None
     fan_out: FanOut | None
     connection_id: str
+    details_of: DetailsOf | None = None
+    totals: ApiTotals | None = None
     base_url: str
     auth: Auth
     pool: str
@@ -239,6 +291,7 @@ class SourceConfig(Strict):
     base_url: str
     auth: Auth = Auth()
     pool_slots: int = Field(default=2, ge=1, le=128)
+    budget: CallBudget | None = None
     defaults: EndpointSettings = EndpointSettings()
     endpoints: tuple[EndpointConfig, ...] = Field(min_length=1)
 

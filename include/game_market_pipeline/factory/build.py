@@ -13,6 +13,10 @@ from game_market_pipeline.assets import source_asset, staging_asset
 from game_market_pipeline.config.loader import LoadedConfig
 from game_market_pipeline.config.models import DagDefaults, ResolvedEndpoint
 from game_market_pipeline.operators import ExtractToBronzeOperator, LoadToStagingOperator
+from game_market_pipeline.quality.config import AlertSettings
+from game_market_pipeline.quality.notifier import QualityAlertNotifier
+
+INGESTION_ALERT_SUBJECT = "[game-market-pipeline] ingestion failed"
 
 
 def _doc_md(endpoint: ResolvedEndpoint) -> str:
@@ -44,9 +48,16 @@ Generated from `include/config/endpoints.yaml` — edit that file, not this DAG.
 
 
 def build_endpoint_dag(
-    endpoint: ResolvedEndpoint, defaults: DagDefaults, config_path: str | None = None
+    endpoint: ResolvedEndpoint,
+    defaults: DagDefaults,
+    config_path: str | None = None,
+    alerts: AlertSettings | None = None,
 ) -> DAG:
     default_args = {
+        # A task that fails for good (retries spent) sends one alert naming the DAG, the task and the error.
+        "on_failure_callback": [
+            QualityAlertNotifier.from_settings(alerts or AlertSettings(), subject=INGESTION_ALERT_SUBJECT)
+        ],
         "owner": defaults.owner,
         "retries": defaults.retries,
         "retry_delay": timedelta(seconds=defaults.retry_delay_seconds),
@@ -95,8 +106,9 @@ def build_dags(config: LoadedConfig, only_dag_id: str | None = None) -> dict[str
         return {}
     defaults = config.config.dag_defaults
     path = str(config.path)
+    alerts = config.config.quality.alerts
     return {
-        endpoint.dag_id: build_endpoint_dag(endpoint, defaults, path)
+        endpoint.dag_id: build_endpoint_dag(endpoint, defaults, path, alerts)
         for endpoint in config.endpoints
         if only_dag_id is None or endpoint.dag_id == only_dag_id
     }

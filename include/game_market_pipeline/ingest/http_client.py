@@ -25,9 +25,9 @@ import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from game_market_pipeline.config.models import Auth, AuthKind
-from game_market_pipeline.exceptions import ApiAuthError, ApiError
+from game_market_pipeline.exceptions import ApiAuthError, ApiError, ApiNotFoundError
 from game_market_pipeline.ingest.json_codec import decode_json, decode_json_text, json_body_text
-from game_market_pipeline.ingest.rate_limit import TokenBucket
+from game_market_pipeline.ingest.rate_limit import TokenBucket, quota_delay
 from game_market_pipeline.ingest.redaction import Redactor, install_log_redaction, strip_params
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,9 @@ class RetryPolicy:
     # Retry-After of 0 or absent still waits this long: hammering a 429 only extends the ban.
     retry_after_floor_seconds: float = 1.0
     retry_after_cap_seconds: float = 120.0
+    # Quota headers (X-RateLimit-Remaining*, RateLimit-*): at this many calls left, slow down.
+    quota_low_water: int = 5
+    quota_max_pause_seconds: float = 300.0
 
 
 class CallCounterLike(Protocol):
@@ -183,7 +186,8 @@ class ApiClient:
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        is_rate_limit = isinstance(exc, RetryableHttpError) and exc.status == 429
+        # A 429, or any retryable answer that says when to come back (a 503 with Retry-After).
+        is_rate_limit = isinstance(exc, RetryableHttpError) and (exc.status == 429 or exc.retry_after is not None)
         retry_after = exc.retry_after if isinstance(exc, RetryableHttpError) else None
         return backoff_seconds(state.attempt_number, self.policy, retry_after, is_rate_limit)
 
@@ -225,17 +229,29 @@ class ApiClient:
                 f"429 rate limited on {safe_url}", 429, parse_retry_after(response.headers.get("Retry-After"))
             )
         if status >= 500:
-            raise RetryableHttpError(f"{status} server error on {safe_url}", status)
+            raise RetryableHttpError(
+                f"{status} server error on {safe_url}", status, parse_retry_after(response.headers.get("Retry-After"))
+            )
         if status in (401, 403):
             raise ApiAuthError(
                 f"{self.source}: {status} on {safe_url}: the API key is missing or wrong — check the password of "
                 f"the Airflow connection for this source ({self.redactor.text(response.text[:200])})"
             )
+        if status == 404:
+            raise ApiNotFoundError(f"{self.source}: 404 on {safe_url}: {self.redactor.text(response.text[:300])}")
         if status >= 400:
             raise ApiError(
                 f"{self.source}: {status} on {safe_url}: {self.redactor.text(response.text[:300])}"
             )
+        self._respect_quota(response.headers)
         return response
+
+    def _respect_quota(self, headers: Any) -> None:
+        """Slow the whole source down when the API says its quota is running out (rate_limit.quota_delay)."""
+        delay = quota_delay(headers, self.policy.quota_low_water, self.policy.quota_max_pause_seconds)
+        if delay > 0 and self.rate_limiter is not None:
+            log.info("%s: the API's quota headers ask for a pause of %.1fs", self.source, delay)
+            self.rate_limiter.pause(delay)
 
     def _get_json_once(self, url: str, params: dict[str, Any]) -> Any:
         response = self._get_response_once(url, params)

@@ -64,12 +64,18 @@ def extract(
     warehouse: Connect | None = None,
     lease_ttl_seconds: float = DEFAULT_TTL_SECONDS,
     lease_wait_seconds: float = DEFAULT_WAIT_SECONDS,
+    gate: Any = None,
     **kwargs: Any,
 ) -> ExtractResult:
     """`warehouse`: opens a connection to the warehouse. With it (as in every task), the endpoint
     and date is leased for the walk (a second run waits, warehouse/leases.py) and every HTTP attempt
-    is counted in ops.api_calls and ops.ingest_calls (warehouse/call_counter.py)."""
+    is counted in ops.api_calls and ops.ingest_calls (warehouse/call_counter.py); endpoints with
+    `details_of` need it for their work list. `gate`: the call budget (budget.CallGate)."""
     if warehouse is None:
+        if endpoint.details_of is not None:
+            raise ValueError(
+                f"{endpoint.dag_id}: an endpoint with details_of needs the warehouse (its work list is in staging)"
+            )
         client = make_client(endpoint, settings)
         try:
             store = BronzeStore(s3, landing_location(config, endpoint, ingest_date, bucket))
@@ -101,9 +107,41 @@ def extract(
         try:
             with lease:
                 store = BronzeStore(s3, landing_location(config, endpoint, ingest_date, bucket))
+                if endpoint.details_of is not None:
+                    return _extract_details(
+                        config, endpoint, client, store, run_id, ingest_date, warehouse, gate, **kwargs
+                    )
                 return extract_endpoint(endpoint, client, store, run_id, ingest_date, **kwargs)
         finally:
             client.close()
+
+
+def _extract_details(
+    config: LoadedConfig,
+    endpoint: ResolvedEndpoint,
+    client: ApiClient,
+    store: BronzeStore,
+    run_id: str,
+    ingest_date: date,
+    warehouse: Any,
+    gate: Any,
+    **kwargs: Any,
+) -> ExtractResult:
+    from game_market_pipeline.ingest.details import extract_details, plan_details
+
+    if warehouse is None:
+        raise ValueError(f"{endpoint.dag_id}: an endpoint with details_of needs the warehouse (its work list is in staging)")
+    assert config.config is not None
+    schemas = config.config.warehouse
+
+    def plan() -> Any:
+        conn = warehouse()
+        try:
+            return plan_details(conn, endpoint, schemas.raw_schema, schemas.ops_schema)
+        finally:
+            conn.close()
+
+    return extract_details(endpoint, client, store, run_id, ingest_date, plan, gate, **kwargs)
 
 
 def load(

@@ -34,6 +34,8 @@ from game_market_pipeline.config.models import ResolvedEndpoint, is_identifier
 from game_market_pipeline.exceptions import LoadMismatchError, QuarantineThresholdExceeded
 from game_market_pipeline.ingest.bronze import ROW_GROUP_RECORDS, BronzeStore
 from game_market_pipeline.ingest.count_check import LONG_READ, SHORT_READ, CountMismatchError
+from game_market_pipeline.ingest.details import record_detail_fetches
+from game_market_pipeline.ingest.details import run_message as details_run_message
 from game_market_pipeline.warehouse.call_counter import ingest_calls
 from game_market_pipeline.warehouse.migrate import ensure_migrated
 
@@ -322,7 +324,7 @@ def _lock_table(cur: Any, raw_schema: str, table: str) -> None:
 
 def already_loaded(cur: Any, ops_schema: str, endpoint: ResolvedEndpoint, manifest_uri: str) -> bool:
     cur.execute(
-        sql.SQL("SELECT 1 FROM {}.ingest_runs WHERE manifest_uri = %s AND status = 'loaded' LIMIT 1").format(
+        sql.SQL("SELECT 1 FROM {}.ingest_runs WHERE manifest_uri = %s AND status IN ('loaded', 'budget_exhausted') LIMIT 1").format(
             _ident(ops_schema)
         ),
         (manifest_uri,),
@@ -501,19 +503,22 @@ def load_landing(
                     f"{endpoint.dag_id}: copied {copied} rows but the manifest lists "
                     f"{expected} valid records ({manifest_uri}); nothing was committed"
                 )
+            # Details (details_of): the list versions they were fetched for, in this transaction.
+            record_detail_fetches(cur, ops_schema, endpoint, manifest, run_id)
+            details_status, details_message = details_run_message(manifest)
             record_run(
                 cur,
                 ops_schema,
                 run_id=run_id,
                 endpoint=endpoint,
                 manifest=manifest,
-                status="loaded",
+                status=details_status or "loaded",
+                message="; ".join(m for m in (details_message, count_warning) if m) or None,
                 loaded=inserted,
                 api_calls=api_calls_total,
                 duration=time.monotonic() - clock,
                 started_at=started_at,
                 manifest_uri=manifest_uri,
-                message=count_warning,
             )
     log.info(
         "%s: copied %s rows, %s new (unchanged ones skipped), %s quarantined",
@@ -525,5 +530,12 @@ def load_landing(
     if count_warning:
         log.warning("%s", count_warning)
     return LoadResult(
-        "loaded", records, copied, inserted, invalid, rate, manifest.get("count_check"), count_warning
+        details_status or "loaded",
+        records,
+        copied,
+        inserted,
+        invalid,
+        rate,
+        manifest.get("count_check"),
+        count_warning,
     )

@@ -20,7 +20,10 @@ One stdlib `ThreadingHTTPServer` (HTTP/1.1, keep-alive) on 127.0.0.1, one mount 
   shape, not the static api-data copy's host-relative URLs).
 
 Control: `POST /_replay/faults`, `GET /_replay/stats`, `POST /_replay/reset`, `GET /_replay/corpus`
-(see `faults.py`). Responses containing anything not recorded carry `X-Replay-Synthetic: 1`
+(see `faults.py`), `POST /_replay/quota {"limit": N, "reset_seconds": S}` (a call budget per mount
+with `X-RateLimit-*`/`RateLimit-*` headers and 429 + `Retry-After` past it; `{}` removes it).
+`/rawg/api/games/{id}` answers for every listed game: the recorded detail, else one derived from
+the list item (synthetic.rawg_game_detail). Responses containing anything not recorded carry `X-Replay-Synthetic: 1`
 (and `X-Replay-Synthetic-Fields` when only some fields are synthetic).
 
     python -m game_market_pipeline.replay.server --port 8765 --rawg-key local-key
@@ -52,10 +55,12 @@ from game_market_pipeline.replay.corpus import (
 )
 from game_market_pipeline.replay.faults import Fault, FaultRegistry
 from game_market_pipeline.replay.synthetic import (
+    SYNTHETIC_ID_OFFSET,
     SyntheticGames,
     minimal_generation,
     minimal_pokemon,
     minimal_tcgdex_card,
+    rawg_game_detail,
     tcgdex_pricing,
 )
 
@@ -99,6 +104,47 @@ class Request:
         return dict(self.query)
 
 
+@dataclass
+class Quota:
+    """A call budget per API mount, announced in headers the way real APIs do, enforced with 429.
+
+    Every API response carries `X-RateLimit-Limit`/`X-RateLimit-Remaining` and the IETF draft's
+    `RateLimit-Limit`/`RateLimit-Remaining`/`RateLimit-Reset`; once `limit` requests were served in
+    the window, requests get 429 with `Retry-After: <reset_seconds>` until the window resets."""
+
+    limit: int
+    reset_seconds: float = 60.0
+    used: dict[str, int] = field(default_factory=dict)
+    window_started: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def from_json(cls, spec: dict[str, Any]) -> Quota:
+        limit = int(spec["limit"])
+        if limit < 0:
+            raise ValueError("quota limit must be >= 0")
+        return cls(limit, float(spec.get("reset_seconds", 60.0)))
+
+    def take(self, mount: str) -> tuple[bool, dict[str, str]]:
+        """(allowed, headers) for one request to `mount`."""
+        now = time.monotonic()
+        if now - self.window_started >= self.reset_seconds:
+            self.used.clear()
+            self.window_started = now
+        used = self.used.get(mount, 0)
+        allowed = used < self.limit
+        if allowed:
+            used += 1
+            self.used[mount] = used
+        remaining = max(0, self.limit - used)
+        reset = max(0, round(self.reset_seconds - (now - self.window_started)))
+        headers = {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(remaining),
+                   "RateLimit-Limit": str(self.limit), "RateLimit-Remaining": str(remaining),
+                   "RateLimit-Reset": str(reset)}
+        if not allowed:
+            headers["Retry-After"] = str(max(1, reset))
+        return allowed, headers
+
+
 class _BadRequest(Exception):
     def __init__(self, response: Response):
         self.response = response
@@ -129,6 +175,8 @@ class ReplayApp:
         self.synthetic_games = (SyntheticGames(synthetic_games, seed=seed)
                                 if synthetic_games is not None else None)
         self.faults = FaultRegistry()
+        self.quota: Quota | None = None
+        self._quota_lock = threading.Lock()
         c = self.corpus
         self._rawg_games_envelope_extras = _dumps(c.rawg.games_envelope_extras)[1:-1]
         self._tcgdex_cards_by_id = {card["id"]: card for card in c.tcgdex.cards}
@@ -155,10 +203,19 @@ class ReplayApp:
             return self._fault_response(fault, request)
         if fault is not None and fault.kind == "timeout":
             time.sleep(fault.delay)
+        quota_headers: dict[str, str] = {}
+        if self.quota is not None:
+            mount = next((m for m in REPLAY_MOUNTS.values() if request.path.startswith(m)), request.path)
+            with self._quota_lock:
+                allowed, quota_headers = self.quota.take(mount)
+            if not allowed:
+                return Response.json({"error": "Too Many Requests", "detail": "Quota exhausted."}, 429,
+                                     headers=quota_headers)
         try:
             response = self._route(request)
         except _BadRequest as exc:
             response = exc.response
+        response.headers.update(quota_headers)
         if fault is not None and response.status == 200 and response.content_type == JSON:
             if fault.kind == "malformed":
                 response.body = fault_bodies.malformed(response.body)
@@ -212,7 +269,15 @@ class ReplayApp:
             return Response.json({"counts": self.corpus.counts(),
                                   "synthetic_games": None if self.synthetic_games is None
                                   else len(self.synthetic_games)})
+        if action == "quota" and request.method == "POST":
+            try:
+                spec = json.loads(request.body or b"{}")
+                self.quota = Quota.from_json(spec) if spec else None
+            except (ValueError, TypeError, KeyError) as exc:
+                return Response.json({"error": str(exc)}, 400)
+            return Response.json({"quota": None if self.quota is None else self.quota.limit})
         if action == "reset" and request.method == "POST":
+            self.quota = None
             self.faults.reset()
             self.latency_ms = self._initial_latency_ms
             return Response.json({"reset": True})
@@ -249,7 +314,7 @@ class ReplayApp:
         if route == "games":
             return self._rawg_games(request)
         if len(segments) == 2 and segments[0] == "games":
-            return self._rawg_detail(self.corpus.rawg.game_details, segments[1])
+            return self._rawg_game_detail(segments[1])
         lists = self.corpus.rawg.lists
         if route in lists:
             items = lists[route]
@@ -257,6 +322,24 @@ class ReplayApp:
         if len(segments) == 2 and segments[0] in self.corpus.rawg.details:
             return self._rawg_detail(self.corpus.rawg.details[segments[0]], segments[1])
         return Response.json({"detail": "Not found."}, 404)
+
+    def _rawg_game_detail(self, id_or_slug: str) -> Response:
+        """The recorded detail, else one derived from the listed game (synthetic.rawg_game_detail): every
+        game the server lists has a detail, and it follows the list item's current content."""
+        recorded = self._rawg_detail(self.corpus.rawg.game_details, id_or_slug)
+        if recorded.status == 200:
+            return recorded
+        item = next((g for g in self.corpus.rawg.games
+                     if str(g["id"]) == id_or_slug or g.get("slug") == id_or_slug), None)
+        if item is None and self.synthetic_games is not None and id_or_slug.isdigit():
+            index = int(id_or_slug) - SYNTHETIC_ID_OFFSET
+            if 0 <= index < len(self.synthetic_games):
+                item = self.synthetic_games.game(index)
+        if item is None:
+            return recorded
+        lists = self.corpus.rawg.lists
+        detail = rawg_game_detail(item, lists.get("developers", []), lists.get("publishers", []))
+        return Response.json(detail, synthetic="record")
 
     def _rawg_detail(self, details: dict[int, dict[str, Any]], id_or_slug: str) -> Response:
         for detail in details.values():
@@ -605,7 +688,12 @@ class ReplayServer:
     def stats(self) -> dict[str, Any]:
         return self.app.faults.stats()
 
+    def set_quota(self, limit: int | None, reset_seconds: float = 60.0) -> None:
+        """Serve at most `limit` API requests per mount per `reset_seconds` (None: no quota), with headers."""
+        self.app.quota = None if limit is None else Quota(limit, reset_seconds)
+
     def reset(self) -> None:
+        self.app.quota = None
         self.app.faults.reset()
         self.app.latency_ms = self.app._initial_latency_ms
 

@@ -26,6 +26,54 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+# --- 4. RAWG game details of listed games whose /games/{id} was not recorded -----------------------
+
+# Detail-only fields (rawg/game_detail__*.json) with neutral values: nothing about the game is invented
+# except its credits (below). Free text is "" like RAWG's, counters 0.
+_DETAIL_DEFAULTS: dict[str, Any] = {
+    "description": "", "description_raw": "", "metacritic_platforms": [], "metacritic_url": "",
+    "background_image_additional": None, "website": "", "reactions": {}, "alternative_names": [],
+    "screenshots_count": 0, "movies_count": 0, "creators_count": 0, "achievements_count": 0,
+    "parent_achievements_count": 0, "parents_count": 0, "additions_count": 0, "game_series_count": 0,
+    "reddit_url": "", "reddit_name": "", "reddit_description": "", "reddit_logo": "", "reddit_count": 0,
+    "twitch_count": 0, "youtube_count": 0,
+}
+_COMPANY_FIELDS = ("id", "name", "slug", "games_count", "image_background")
+
+
+def _credits(game_id: int, salt: str, companies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One or two real companies (from the recorded list), chosen by the game id: invented credits."""
+    if not companies:
+        return []
+    h = _mix(game_id ^ int.from_bytes(salt.encode(), "big"))
+    picks = [companies[h % len(companies)]]
+    if (h >> 32) % 4 == 0 and len(companies) > 1:
+        second = companies[(h >> 8) % len(companies)]
+        if second["id"] != picks[0]["id"]:
+            picks.append(second)
+    return [{k: c.get(k) for k in _COMPANY_FIELDS} for c in picks]
+
+
+def rawg_game_detail(
+    item: dict[str, Any], developers: list[dict[str, Any]], publishers: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """SYNTHETIC `/games/{id}` of a list item, in the recorded details' shape: `stores[]` gain `url: ""`,
+    `platforms[]` carry `requirements` (`{}`) instead of `requirements_en/_ru`, no
+    `short_screenshots`, the detail-only fields neutral, `name_original` = name, and 1-2 developers and
+    publishers taken from the recorded /developers and /publishers lists by the game's id."""
+    detail = {k: v for k, v in item.items() if k != "short_screenshots"}
+    detail["stores"] = [{**store, "url": ""} for store in item.get("stores") or []]
+    detail["platforms"] = [
+        {**{k: v for k, v in p.items() if k not in ("requirements_en", "requirements_ru")}, "requirements": {}}
+        for p in item.get("platforms") or []
+    ]
+    detail.update(_DETAIL_DEFAULTS)
+    detail["name_original"] = item.get("name")
+    detail["developers"] = _credits(int(item["id"]), "developers", developers)
+    detail["publishers"] = _credits(int(item["id"]), "publishers", publishers)
+    return detail
+
+
 # --- deterministic pseudo-randomness ----------------------------------------------------------
 
 _MASK = (1 << 64) - 1

@@ -1,5 +1,7 @@
 {#-
-  Every version of every RAWG game (raw.rawg__games is append-only history), typed.
+  Every version of every RAWG game, typed: the /games list items (raw.rawg__games) and the
+  /games/{id} details (raw.rawg__game_details, fetched for new or changed list items; see
+  docs/INGESTION-DETAILS.md), both append-only history. A detail is a newer version of its game.
   A view: the incremental stg_rawg__games reads it with a filter on _ingested_at, which Postgres
   pushes down into the raw table.
   Works for both shapes a game can arrive in: a /games list item and a /games/{id} detail (the
@@ -7,6 +9,9 @@
 -#}
 {{ config(materialized='view') }}
 
+{%- set tables = ['games'] + (['game_details'] if source_exists('rawg', 'game_details') else []) %}
+{% for table in tables %}
+{% if not loop.first %}union all{% endif %}
 select
     {{ json_integer("payload -> 'id'") }}                       as game_id,
     {{ json_text("payload -> 'slug'") }}                        as game_slug,
@@ -39,5 +44,7 @@ select
     _record_key,
     _content_hash,
     _ingested_at,
-    _run_id
-from {{ source('rawg', 'games') }}
+    _run_id,
+    {{ 'true' if table == 'game_details' else 'false' }} as is_detail
+from {{ source('rawg', table) }}
+{% endfor %}
