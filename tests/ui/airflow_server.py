@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import requests
@@ -37,6 +38,7 @@ class AirflowServer:
     home: Path
     passwords: dict[str, str]
     logs: dict[str, Path] = field(default_factory=dict)
+    seeded: Any = None
 
     def token(self, user: str) -> str:
         response = requests.post(
@@ -72,9 +74,7 @@ def metadata_database(pg_server_url: str) -> Iterator[str]:
         yield f"{pg_server_url.rsplit('/', 1)[0]}/{name}"
     finally:
         with admin.cursor() as cur:
-            cur.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
-            )
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
             cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
         admin.close()
 
@@ -98,7 +98,7 @@ def _wait_healthy(url: str, procs: dict[str, subprocess.Popen], server: AirflowS
 def running_airflow(
     meta_url: str, home: Path, connections: dict[str, str], scheduler: bool = True
 ) -> Iterator[AirflowServer]:
-    """`airflow db migrate`, `dags reserialize`, then API server (+ scheduler) until the block ends."""
+    """`airflow db migrate`, then API server (+ scheduler) and `dags reserialize` until the block ends."""
     port = _free_port()
     passwords = {user: secrets.token_urlsafe(12) for user in USERS}
     home.mkdir(parents=True, exist_ok=True)
@@ -125,10 +125,13 @@ def running_airflow(
         },
     )
     server = AirflowServer(f"http://{stack.LOOPBACK}:{port}", env, home, passwords)
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT}
-    subprocess.run([airflow_bin(), "db", "migrate"], env=env, check=True, **quiet)
-    subprocess.run([airflow_bin(), "dags", "reserialize"], env=env, check=True, **quiet)
-    components = {"api-server": ["api-server", "--host", stack.LOOPBACK, "--port", str(port)]}
+    subprocess.run([airflow_bin(), "db", "migrate"], env=env, check=True, capture_output=True)
+    components = {
+        "api-server": ["api-server", "--host", stack.LOOPBACK, "--port", str(port)],
+        # Serializes every DAG up front (the DAG list must show them all); runs beside the servers'
+        # start-up rather than before it, which saves most of its time.
+        "reserialize": ["dags", "reserialize"],
+    }
     if scheduler:
         components["scheduler"] = ["scheduler", "--skip-serve-logs"]
     procs: dict[str, subprocess.Popen] = {}
@@ -139,16 +142,29 @@ def running_airflow(
             procs[name] = subprocess.Popen(
                 [airflow_bin(), *args], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
+        reserialize = procs.pop("reserialize")
+        if reserialize.wait(timeout=START_TIMEOUT_SECONDS) != 0:
+            raise RuntimeError(f"airflow dags reserialize failed:\n{server.log_tail()}")
         _wait_healthy(server.url, procs, server)
         yield server
     finally:
-        for proc in procs.values():
-            try:  # each component leads its own process group (its workers stop with it)
-                os.killpg(proc.pid, signal.SIGTERM)
+        _stop(procs)
+
+
+def _stop(procs: dict[str, subprocess.Popen], grace_seconds: float = 5.0) -> None:
+    for proc in procs.values():
+        try:  # each component leads its own process group (its workers stop with it)
+            os.killpg(proc.pid, signal.SIGTERM)
+        except OSError:
+            pass
+    deadline = time.monotonic() + grace_seconds
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            # Test servers hold nothing worth a graceful shutdown beyond a few seconds.
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
             except OSError:
                 pass
-        for proc in procs.values():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()

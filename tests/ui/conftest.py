@@ -1,8 +1,8 @@
 """Fixtures of the UI tests.
 
 - `harness` (per test): the ingestion harness of tests/integration (replay server, moto S3, Postgres).
-- `ui_warehouse` (session): a warehouse database of its own, filled by `seed` through the real code.
-- `airflow_server` (session): Airflow's API server and scheduler over that warehouse, login enabled.
+- `ui_warehouse_url` (session): a warehouse database of its own, filled by `seed` through the real
+  code while `airflow_server` (session) starts Airflow's API server and scheduler over it, login enabled.
 - `browser` (session): headless Debian Chromium driven by Playwright (skipped, with the reason, when
   /usr/bin/chromium or the playwright package is missing: `make browser` installs both).
 """
@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
@@ -35,8 +36,11 @@ SCREENSHOT_DIR = PROJECT_ROOT / ".local" / "screenshots"
 
 
 @pytest.fixture(scope="session")
-def ui_warehouse(pg_server_url, s3_endpoint, replay_server) -> Iterator[tuple[str, str, seed.Seeded]]:
-    """(warehouse URL, lake bucket, what was seeded)."""
+def ui_warehouse_url(pg_server_url) -> Iterator[str]:
+    yield from _new_database(pg_server_url)
+
+
+def _seed(url: str, s3_endpoint: str, bucket: str, replay_server) -> seed.Seeded:
     s3 = boto3.client(
         "s3",
         endpoint_url=s3_endpoint,
@@ -44,31 +48,39 @@ def ui_warehouse(pg_server_url, s3_endpoint, replay_server) -> Iterator[tuple[st
         aws_access_key_id="test",
         aws_secret_access_key="test",
     )
-    bucket = "ui-test-lake"
     if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
         s3.create_bucket(Bucket=bucket)
-    for url in _new_database(pg_server_url):
-        replay_server.reset()
+    replay_server.reset()
+    try:
         seeded = seed.seed_ingestion(Harness(load_config(), replay_server, s3, bucket, url), replay_server)
+    finally:
         replay_server.reset()
-        seed.seed_quality_and_production(url)
-        yield url, bucket, seeded
+    seed.seed_quality_and_production(url)
+    return seeded
 
 
 @pytest.fixture(scope="session")
-def airflow_server(ui_warehouse, pg_server_url, s3_endpoint, replay_server, tmp_path_factory):
+def airflow_server(ui_warehouse_url, pg_server_url, s3_endpoint, replay_server, tmp_path_factory):
+    """Airflow over the seeded warehouse; `.seeded` tells what the seeding wrote."""
     from tests.ui.airflow_server import metadata_database, running_airflow
 
-    warehouse_url, bucket, _ = ui_warehouse
+    bucket = "ui-test-lake"
     connections = {
-        "AIRFLOW_CONN_WAREHOUSE_DB": pg_conn_json(warehouse_url),
+        "AIRFLOW_CONN_WAREHOUSE_DB": pg_conn_json(ui_warehouse_url),
         "AIRFLOW_CONN_LAKE_S3": s3_conn_json(s3_endpoint),
         "LAKE_BUCKET": bucket,
         **replay_connection_env(replay_server),
     }
     home = tmp_path_factory.mktemp("ui-airflow") / "airflow"
-    with metadata_database(pg_server_url) as meta_url, running_airflow(meta_url, home, connections) as server:
-        yield server
+    # The warehouse is seeded while Airflow starts (they share nothing but the Postgres server).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        seeding = pool.submit(_seed, ui_warehouse_url, s3_endpoint, bucket, replay_server)
+        with (
+            metadata_database(pg_server_url) as meta_url,
+            running_airflow(meta_url, home, connections) as server,
+        ):
+            server.seeded = seeding.result()
+            yield server
 
 
 @pytest.fixture(scope="session")

@@ -46,13 +46,16 @@ def test_anonymous_requests_are_refused(airflow_server):
     assert posted.status_code == 401
 
 
-def test_a_viewer_reads_the_page_but_cannot_roll_back(airflow_server, ui_warehouse):
-    warehouse_url = ui_warehouse[0]
+def test_a_viewer_reads_the_page_but_cannot_roll_back(airflow_server, ui_warehouse_url):
+    warehouse_url = ui_warehouse_url
     headers = {"Authorization": f"Bearer {airflow_server.token('viewer')}"}
     page = requests.get(f"{airflow_server.url}/data-health/", headers=headers, timeout=10)
     assert page.status_code == 200 and "FAILED" in page.text
     assert 'id="rollback"' not in page.text and "may not trigger" in page.text
-    assert requests.get(f"{airflow_server.url}/data-health/rollback", headers=headers, timeout=10).status_code == 403
+    assert (
+        requests.get(f"{airflow_server.url}/data-health/rollback", headers=headers, timeout=10).status_code
+        == 403
+    )
     posted = requests.post(
         f"{airflow_server.url}/data-health/rollback",
         headers=headers,
@@ -74,8 +77,8 @@ def test_dag_list_shows_every_generated_dag(airflow_server, browser):
     page.context.close()
 
 
-def test_data_health_in_the_ui_shows_gate_verdict_and_quarantined_records(airflow_server, browser, ui_warehouse):
-    seeded = ui_warehouse[2]
+def test_data_health_in_the_ui_shows_gate_verdict_and_quarantined_records(airflow_server, browser):
+    seeded = airflow_server.seeded
     page = _page(browser, airflow_server)
     page.goto(f"{airflow_server.url}/")
     page.get_by_role("link", name="Data health").first.click()  # the plugin's navigation entry
@@ -94,8 +97,10 @@ def test_data_health_in_the_ui_shows_gate_verdict_and_quarantined_records(airflo
     page.context.close()
 
 
-def test_rollback_asks_for_confirmation_then_production_changes_back(airflow_server, browser, ui_warehouse):
-    warehouse_url = ui_warehouse[0]
+def test_rollback_asks_for_confirmation_then_production_changes_back(
+    airflow_server, browser, ui_warehouse_url
+):
+    warehouse_url = ui_warehouse_url
     page = _page(browser, airflow_server)
     page.goto(f"{airflow_server.url}/data-health/")
     assert seed.BUILD_2 in page.locator("#production-build").inner_text()
