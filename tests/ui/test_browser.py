@@ -129,3 +129,18 @@ def test_rollback_asks_for_confirmation_then_production_changes_back(
     assert seed.BUILD_1 in production and "rolled back to" in production
     assert "rollback" in page.locator("table.promotions").inner_text()
     page.context.close()
+
+
+def test_assets_carry_readable_names_and_keep_their_uris(airflow_server):
+    response = requests.get(
+        f"{airflow_server.url}/api/v2/assets?limit=100",
+        headers={"Authorization": f"Bearer {airflow_server.token('viewer')}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    assets = {a["name"]: a["uri"] for a in response.json()["assets"]}
+    warehouse = "postgres://warehouse:5432/warehouse"
+    assert assets["raw.rawg__games"] == f"{warehouse}/raw/rawg__games"
+    assert assets["raw.rawg (any table)"] == f"{warehouse}/raw/_rawg"
+    assert assets["analytics (production)"] == f"{warehouse}/analytics/_build"
+    assert not [name for name in assets if name.startswith("postgres://")]
