@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -64,7 +65,8 @@ def airflow_server(ui_warehouse_url, pg_server_url, s3_endpoint, replay_server, 
     """Airflow over the seeded warehouse; `.seeded` tells what the seeding wrote."""
     from tests.ui.airflow_server import metadata_database, running_airflow
 
-    bucket = "ui-test-lake"
+    # A bucket per session: a bronze landing left by an earlier session would be reused without API calls.
+    bucket = f"ui-lake-{uuid.uuid4().hex[:8]}"
     connections = {
         "AIRFLOW_CONN_WAREHOUSE_DB": pg_conn_json(ui_warehouse_url),
         "AIRFLOW_CONN_LAKE_S3": s3_conn_json(s3_endpoint),

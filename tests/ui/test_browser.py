@@ -71,6 +71,7 @@ def test_dag_list_shows_every_generated_dag(airflow_server, browser):
     expected = [e.dag_id for e in load_config().endpoints] + ["transform_warehouse", "rollback_warehouse"]
     page = _page(browser, airflow_server)
     page.goto(f"{airflow_server.url}/dags?limit=100")
+    page.get_by_text(f"{len(expected)} Dags", exact=True).wait_for()  # these and no other
     for dag_id in expected:
         page.get_by_text(dag_id, exact=True).first.wait_for()
     page.screenshot(path=SCREENSHOT_DIR / "dag-list.png")
@@ -93,6 +94,7 @@ def test_data_health_in_the_ui_shows_gate_verdict_and_quarantined_records(airflo
     assert seeded.quarantined_s3_prefix in quarantined.inner_text()
     ingestion = frame.locator('table.ingestion tr[data-endpoint="rawg.genres"]').inner_text()
     assert "loaded" in ingestion and "19" in ingestion
+    assert frame.locator('table.ingestion tr[data-endpoint="rawg.genres"] td.num').nth(4).inner_text() == "1"
     page.screenshot(path=SCREENSHOT_DIR / "data-health-in-ui.png", full_page=True)
     page.context.close()
 

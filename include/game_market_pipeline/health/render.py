@@ -33,7 +33,7 @@ h1{font-size:1.5rem;margin:1rem 0 .25rem}h2{font-size:1.15rem;margin:1.75rem 0 .
 nav a{margin-right:1rem}table{border-collapse:collapse;width:100%;margin:.25rem 0 1rem}
 th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #edf2f7;vertical-align:top}
 th{background:#f7fafc;font-weight:600}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-.badge{display:inline-block;padding:.05rem .45rem;border-radius:.6rem;font-size:.8rem;font-weight:600}
+.badge{display:inline-block;white-space:nowrap;padding:.05rem .45rem;border-radius:.6rem;font-size:.8rem;font-weight:600}
 .ok{background:#c6f6d5;color:#22543d}.bad{background:#fed7d7;color:#822727}.warn{background:#feebc8;color:#7b341e}
 .muted{color:#718096}.none{background:#edf2f7;color:#4a5568}code{font-size:.85em}
 .verdict{font-size:1.1rem;margin:.5rem 0}.box{border:1px solid #e2e8f0;border-radius:.4rem;padding:.75rem 1rem;margin:.5rem 0}
