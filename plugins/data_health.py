@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
-from game_market_pipeline.health.app import MOUNT_PREFIX, create_app
+from game_market_pipeline.health import MOUNT_PREFIX, LazyHealthApp
 
 
 class DataHealthPlugin(AirflowPlugin):
     name = "data_health"
-    fastapi_apps = [{"app": create_app(), "url_prefix": MOUNT_PREFIX, "name": "Data health"}]
+    # Built on the first request: every Airflow component imports plugins, only the API server serves them.
+    fastapi_apps = [{"app": LazyHealthApp(), "url_prefix": MOUNT_PREFIX, "name": "Data health"}]
     external_views = [
         {
             "name": "Data health",

@@ -138,3 +138,24 @@ def test_freshness_against_the_schedule():
     assert freshness("@daily", now - timedelta(hours=40), now).state == "late"
     assert freshness("@weekly", None, now).state == "never"
     assert freshness(None, now - timedelta(days=90), now).state == "unscheduled"
+
+
+def test_the_plugin_builds_its_app_only_in_the_api_server():
+    """Every Airflow component imports plugins (tasks too): importing this one must stay light."""
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT_ROOT
+
+    probe = (
+        "import sys; sys.path.insert(0, 'plugins'); import data_health; "
+        "p = data_health.DataHealthPlugin; "
+        "assert p.fastapi_apps[0]['url_prefix'] == '/data-health'; "
+        "assert p.external_views[0]['href'] == 'data-health/'; "
+        "print(sorted(m for m in ('fastapi', 'airflow.api_fastapi.core_api.security') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

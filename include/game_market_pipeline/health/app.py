@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
 
+from game_market_pipeline.health import MOUNT_PREFIX
 from game_market_pipeline.health.queries import EndpointSpec, HealthReport, HealthSettings, collect
 from game_market_pipeline.health.render import (
     ROLLBACK_DAG_ID,
@@ -33,7 +34,6 @@ from game_market_pipeline.health.render import (
 
 log = logging.getLogger(__name__)
 
-MOUNT_PREFIX = "/data-health"
 # Where the plugin reaches Airflow's REST API to trigger the rollback; default: the address the user's
 # request came in on. Set it where the API server cannot reach its own public URL (a proxy in front).
 API_URL_ENV = "GMP_AIRFLOW_API_URL"
