@@ -150,11 +150,18 @@ def _user_token(request: Request) -> str | None:
 
 
 def _same_origin(request: Request) -> bool:
-    """Refuse cross-site form posts: the cookie is SameSite=Lax, and this checks the Origin as well."""
+    """Refuse cross-site form posts: the cookie is SameSite=Lax, and this checks the Origin as well.
+
+    A proxy may hand the API server its own Host and the public one in X-Forwarded-Host: either matches.
+    """
     origin = request.headers.get("origin")
-    if not origin or origin == "null":
-        return origin is None
-    return urlsplit(origin).netloc == request.headers.get("host", "")
+    if origin is None:  # not a browser's cross-origin request (browsers send Origin on POST)
+        return True
+    hosts = {request.headers.get("host", "")}
+    forwarded = request.headers.get("x-forwarded-host")
+    if forwarded:
+        hosts.add(forwarded.split(",")[0].strip())
+    return origin != "null" and urlsplit(origin).netloc in hosts
 
 
 async def trigger_rollback(
