@@ -159,3 +159,18 @@ def test_the_plugin_builds_its_app_only_in_the_api_server():
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_an_unreachable_rest_api_is_reported_not_raised():
+    import asyncio
+    import socket
+
+    from game_market_pipeline.health.app import trigger_rollback
+
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    ok, message, run_id = asyncio.run(
+        trigger_rollback(f"http://127.0.0.1:{port}", "token", seed.BUILD_1, "", "ROLLBACK", "someone")
+    )
+    assert (ok, run_id) == (False, None) and "did not answer" in message and "token" not in message

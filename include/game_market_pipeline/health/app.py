@@ -170,6 +170,18 @@ async def trigger_rollback(
     """POST the rollback DAG run to Airflow's REST API as the user; unpause the (manual-only) DAG first."""
     import httpx
 
+    try:
+        return await _trigger_rollback(api_url, token, expected_build_id, reason, confirmation, user_name)
+    except httpx.HTTPError as err:
+        log.warning("data health: Airflow's REST API at %s did not answer: %s", api_url, type(err).__name__)
+        return False, f"Airflow's REST API did not answer ({type(err).__name__}); see {API_URL_ENV}", None
+
+
+async def _trigger_rollback(
+    api_url: str, token: str, expected_build_id: str, reason: str, confirmation: str, user_name: str
+) -> tuple[bool, str, str | None]:
+    import httpx
+
     headers = {"Authorization": f"Bearer {token}"}
     dag_url = f"{api_url}/api/v2/dags/{ROLLBACK_DAG_ID}"
     notes = []
