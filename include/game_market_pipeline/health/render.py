@@ -232,8 +232,13 @@ def quality_section(quality: QualityHealth, links: UiLinks) -> str:
                 f"<td>{_history_strip(quality.history.get(check.check_id, []), links)}</td></tr>"
             )
         out.append("</tbody></table>")
-    else:
+    elif latest.verdict == "passed":
         out.append('<p class="muted">Every check of this build passed.</p>')
+    else:  # the gate fails a build whose expected checks did not all produce a result
+        out.append(
+            "<p>No check failed, but the build's results are incomplete: some checks produced no result "
+            f"(see its {_a(links.task(TRANSFORM_DAG_ID, latest.build_id, 'quality_checks'), 'quality_checks')} task).</p>"
+        )
     if len(quality.recent_verdicts) > 1:
         out.append(
             '<details><summary>Recent verdicts</summary><table class="verdicts"><thead><tr><th>build</th>'
