@@ -174,3 +174,12 @@ def test_an_unreachable_rest_api_is_reported_not_raised():
         trigger_rollback(f"http://127.0.0.1:{port}", "token", seed.BUILD_1, "", "ROLLBACK", "someone")
     )
     assert (ok, run_id) == (False, None) and "did not answer" in message and "token" not in message
+
+
+def test_a_failed_verdict_without_failed_checks_says_incomplete():
+    from game_market_pipeline.health.queries import QualityHealth, VerdictRow
+    from game_market_pipeline.health.render import quality_section
+
+    failed = VerdictRow(seed.BUILD_3, "failed", 2, 0, 0, datetime.now(UTC))
+    html = quality_section(QualityHealth(latest=failed, recent_verdicts=[failed]), UiLinks("../"))
+    assert "FAILED" in html and "incomplete" in html and "Every check of this build passed" not in html
