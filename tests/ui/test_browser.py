@@ -8,6 +8,7 @@ Screenshots land in .local/screenshots/ (`make ui-screenshots` copies them to do
 from __future__ import annotations
 
 import time
+from urllib.parse import unquote
 
 import pytest
 import requests
@@ -120,10 +121,14 @@ def test_data_health_in_the_ui_shows_gate_verdict_and_quarantined_records(airflo
     assert seeded.quarantined_s3_prefix in quarantined.inner_text()
     ingestion = frame.locator('table.ingestion tr[data-endpoint="rawg.genres"]').inner_text()
     assert "loaded" in ingestion and "19" in ingestion
-    assert (
-        frame.locator('table.ingestion tr[data-endpoint="rawg.genres"] td.num').nth(3).inner_text() == "1"
-    )  # API calls
+    api_calls = frame.locator('table.ingestion tr[data-endpoint="rawg.genres"] td.num').nth(3)
+    assert api_calls.inner_text() == "1"
     page.screenshot(path=SCREENSHOT_DIR / "data-health-in-ui.png", full_page=True)
+    # A run's link takes the UI (not the frame) to that run's task.
+    frame.locator('table.ingestion tr[data-endpoint="rawg.genres"] a', has_text=str(seed.DAY_2)).click()
+    target = f"/dags/ingest__rawg__genres/runs/{seed.ingest_run_id(seed.DAY_2)}/tasks/load_to_staging"
+    page.wait_for_url(lambda url: unquote(url).endswith(target), wait_until="commit")
+    page.get_by_text("load_to_staging").first.wait_for()  # the UI's own page of the task
     page.context.close()
 
 

@@ -1,8 +1,11 @@
 """HTML for the Data health page: a `HealthReport` in, one self-contained page out.
 
 Server-rendered with the standard library only (every value passes `html.escape`); charts are inline
-SVG; no script, so the page works inside the Airflow UI's iframe and in any browser test. Links to
-DAG runs and tasks are relative to the Airflow UI's root (`UiLinks.root`) and open in the top window.
+SVG. Links to DAG runs and tasks are relative to the Airflow UI's root (`UiLinks.root`). Inside the UI
+the page sits in an iframe sandboxed without top navigation (Airflow 3.3: "allow-scripts
+allow-same-origin allow-forms allow-downloads"), so a plain link would open the UI inside the frame;
+`_UI_LINK_SCRIPT` instead hands such a link to the UI's own router (same origin: push the URL onto the
+top window's history and tell the router). Opened on its own, the page's links are ordinary links.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from html import escape
 from urllib.parse import quote
 
 from game_market_pipeline.health.queries import (
+    CHART_DAYS,
     CheckOutcome,
     DayPoint,
     EndpointHealth,
@@ -60,8 +64,24 @@ class UiLinks:
 
 
 def _a(href: str, text: str) -> str:
-    # target=_top: inside the UI's iframe, a link to a DAG run replaces the whole UI, not the frame.
-    return f'<a href="{escape(href)}" target="_top">{escape(text)}</a>'
+    return f'<a href="{escape(href)}" data-ui-link target="_top">{escape(text)}</a>'
+
+
+# Inside the UI's iframe: navigate the UI (a single-page app) to a link's page instead of the frame.
+_UI_LINK_SCRIPT = """
+document.addEventListener("click", function (event) {
+  var link = event.target.closest("a[data-ui-link]");
+  if (!link || window.top === window || event.button !== 0 || event.ctrlKey || event.metaKey) return;
+  try {
+    var url = new URL(link.getAttribute("href"), window.location.href);
+    window.top.history.pushState(null, "", url.pathname + url.search + url.hash);
+    window.top.dispatchEvent(new PopStateEvent("popstate"));
+    event.preventDefault();
+  } catch (err) {
+    /* another origin: the browser follows the link as usual */
+  }
+});
+"""
 
 
 def _when(value: datetime | None) -> str:
@@ -106,7 +126,10 @@ def records_chart(days: list[DayPoint], width: int = 168, height: int = 40) -> s
     """Bars: records per ingest date; red line and dots: the quarantined share of that day's records."""
     if not days:
         return '<span class="muted">no runs</span>'
-    slot = width / len(days)
+    # A fixed slot per day of the window, newest at the right: one day of data is one bar, not a block.
+    slots = max(len(days), CHART_DAYS)
+    slot = width / slots
+    offset = (slots - len(days)) * slot
     top_records = max(d.records for d in days) or 1
     # The share axis tops at 5 % at least, so 0.1 % does not look like a disaster.
     top_share = max(0.05, max(d.quarantine_share for d in days))
@@ -117,7 +140,7 @@ def records_chart(days: list[DayPoint], width: int = 168, height: int = 40) -> s
     points = []
     for i, day in enumerate(days):
         bar = (height - 4) * day.records / top_records
-        x = i * slot
+        x = offset + i * slot
         share = day.quarantine_share
         tip = f"{day.ingest_date}: {day.records:,} records, {day.quarantined:,} quarantined ({share:.1%})"
         parts.append(
@@ -195,7 +218,7 @@ def _history_strip(history: list[CheckOutcome], links: UiLinks) -> str:
         )
         href = links.task(TRANSFORM_DAG_ID, check.build_id, "quality_checks")
         cells.append(
-            f'<a href="{escape(href)}" target="_top"><span style="background:{colour}" '
+            f'<a href="{escape(href)}" data-ui-link target="_top"><span style="background:{colour}" '
             f'title="{escape(tip)}"></span></a>'
         )
     return f'<span class="hist">{"".join(cells)}</span>'
@@ -340,7 +363,7 @@ def page(title: str, body: str) -> str:
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style></head>'
-        f"<body>{body}</body></html>"
+        f"<body>{body}<script>{_UI_LINK_SCRIPT}</script></body></html>"
     )
 
 
