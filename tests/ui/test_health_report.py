@@ -164,15 +164,17 @@ def test_the_plugin_builds_its_app_only_in_the_api_server():
 def test_an_unreachable_rest_api_is_reported_not_raised():
     import asyncio
     import socket
+    from concurrent.futures import ThreadPoolExecutor
 
     from game_market_pipeline.health.app import trigger_rollback
 
     with socket.socket() as sock:  # a loopback port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    ok, message, run_id = asyncio.run(
-        trigger_rollback(f"http://127.0.0.1:{port}", "token", seed.BUILD_1, "", "ROLLBACK", "someone")
-    )
+    call = trigger_rollback(f"http://127.0.0.1:{port}", "token", seed.BUILD_1, "", "ROLLBACK", "someone")
+    # A thread of its own: Playwright's sync API (tests/ui/test_browser.py) keeps a loop on this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ok, message, run_id = pool.submit(asyncio.run, call).result()
     assert (ok, run_id) == (False, None) and "did not answer" in message and "token" not in message
 
 
