@@ -36,9 +36,12 @@ def _ensure_database(server_url: str, name: str) -> str:
 
 
 def airflow_environment(
-    state_dir: Path = stack.STATE_DIR, extra: dict[str, str] | None = None
+    state_dir: Path = stack.STATE_DIR,
+    extra: dict[str, str] | None = None,
+    base_env: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    env = dict(os.environ)
+    """Airflow's environment over `base_env` (default: this process's); connections already set are kept."""
+    env = dict(os.environ if base_env is None else base_env)
     env.update(stack.connection_env(state_dir, env))
     meta_url = env.get("GMP_AIRFLOW_META_URL") or _ensure_database(
         stack.start_postgres(state_dir).url, AIRFLOW_META_DB

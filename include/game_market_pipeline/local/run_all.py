@@ -2,6 +2,9 @@
 
 Prints a per-endpoint table (records, quarantined, API calls, seconds) from ops.ingest_runs, the
 row counts of the gold tables, and the quality gate's verdict.
+
+`airflow dags test` records the run's logical date (midnight) as its start, so the UI showed hours-long
+runs; after each run its start is set to when its first task started (`record_real_start`).
 """
 
 from __future__ import annotations
@@ -51,7 +54,46 @@ def dags_test(dag_id: str, logical_date: str, env: dict[str, str], log_dir: Path
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+    record_real_start(env, dag_id)
     return dag_id, proc.returncode, time.monotonic() - started
+
+
+def metadata_url(env: dict[str, str]) -> str:
+    url = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    return "postgresql://" + url.split("://", 1)[1] if url.startswith("postgresql") else url
+
+
+def record_real_start(env: dict[str, str], dag_id: str) -> int:
+    """Give the runs `airflow dags test` made of `dag_id` their real start time; returns how many changed.
+
+    `dags test` sets a run's start_date to its logical date (Airflow 3.3: `DAG.test` passes
+    `start_date=logical_date`), so a run of 2026-11-20 started at midnight in the UI. The real start is
+    when its first task started (else when it was created, `run_after`). Only runs marked
+    `triggered_by = 'TEST'` whose start still equals their logical date are touched; dag_run and
+    task_instance are Airflow's metadata tables (their columns are stable across Airflow 3).
+    """
+    import psycopg2
+
+    url = metadata_url(env)
+    if not url.startswith("postgresql://"):  # the local stack's metadata DB is always PostgreSQL
+        return 0
+    conn = psycopg2.connect(url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                """
+                UPDATE dag_run AS dr SET
+                    start_date = COALESCE(
+                        (SELECT min(ti.start_date) FROM task_instance AS ti
+                         WHERE ti.dag_id = dr.dag_id AND ti.run_id = dr.run_id),
+                        dr.run_after),
+                    queued_at = COALESCE(dr.queued_at, dr.run_after)
+                WHERE dr.dag_id = %s AND dr.triggered_by = 'TEST' AND dr.start_date = dr.logical_date""",
+                (dag_id,),
+            )
+            return cur.rowcount
+    finally:
+        conn.close()
 
 
 def ingestion_table(url: str, ingest_date: str) -> str:

@@ -2,6 +2,10 @@
 dag-processor and triggerer — so the generated DAGs can be browsed, triggered and left to run on
 their schedules. Ctrl-C stops Airflow; `make stop-local` stops the stack's servers.
 
+"Data health" in the UI's navigation (plugins/data_health.py) shows what `make run` left in the
+warehouse: ingestion per endpoint, the quality gate, production and its rollback, the quarantine
+(docs/OPERATIONS.md is the tour).
+
 Login: the simple auth manager runs with "all admins" locally, so the UI opens without a password.
 Set AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=False to get a login page; the generated
 admin password is then in .local/airflow/simple_auth_manager_passwords.json.generated.
@@ -17,22 +21,28 @@ import time
 
 from game_market_pipeline.local.airflow_env import airflow_bin, airflow_environment, prepare_airflow
 
-# --skip-serve-logs: Airflow's log server binds every interface (hard-coded); locally the API
-# server reads task logs straight from AIRFLOW_HOME/logs, so nothing needs serving at all.
-COMPONENTS = (
-    ["api-server", "--host", "127.0.0.1", "--port", "8080"],
-    ["scheduler", "--skip-serve-logs"],
-    ["dag-processor"],
-    ["triggerer", "--skip-serve-logs"],
-)
+
+def components(port: str) -> tuple[list[str], ...]:
+    # --skip-serve-logs: Airflow's log server binds every interface (hard-coded); locally the API
+    # server reads task logs straight from AIRFLOW_HOME/logs, so nothing needs serving at all.
+    return (
+        ["api-server", "--host", "127.0.0.1", "--port", port],
+        ["scheduler", "--skip-serve-logs"],
+        ["dag-processor"],
+        ["triggerer", "--skip-serve-logs"],
+    )
 
 
 def main() -> int:
     env = airflow_environment()
     prepare_airflow(env)
     # Each component leads its own process group so stopping it stops its workers too.
-    procs = [subprocess.Popen([airflow_bin(), *args], env=env, start_new_session=True) for args in COMPONENTS]
-    print(f"Airflow UI: http://127.0.0.1:{env['AIRFLOW__API__PORT']}  (Ctrl-C to stop)", flush=True)
+    procs = [
+        subprocess.Popen([airflow_bin(), *args], env=env, start_new_session=True)
+        for args in components(env["AIRFLOW__API__PORT"])
+    ]
+    base = f"http://127.0.0.1:{env['AIRFLOW__API__PORT']}"
+    print(f"Airflow UI: {base}  (Ctrl-C to stop)\nData health: {base}/plugin/data-health", flush=True)
 
     def stop(*_: object) -> None:
         for proc in procs:
