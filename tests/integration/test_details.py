@@ -38,7 +38,9 @@ def run_details(harness: Any, endpoint: Any, day: Any, run_id: str, gate: Any = 
 
 def details_endpoint(harness: Any, cap: int = 10_000) -> Any:
     endpoint = harness.endpoint("rawg", "game_details")
-    return endpoint.model_copy(update={"details_of": endpoint.details_of.model_copy(update={"max_calls_per_run": cap})})
+    return endpoint.model_copy(
+        update={"details_of": endpoint.details_of.model_copy(update={"max_calls_per_run": cap})}
+    )
 
 
 def test_first_run_then_unchanged_day_then_one_changed_game(harness, monkeypatch):
@@ -68,9 +70,14 @@ def test_first_run_then_unchanged_day_then_one_changed_game(harness, monkeypatch
     assert detail_calls(harness.replay) == {} and result.api_calls == 0 and result.records == 0
 
     # Day 3: one game's list item changed (more players added it, so RAWG bumped `updated`).
-    changed_at = listed.index(next(g for g in listed if g["id"] not in harness.replay.app.corpus.rawg.game_details))
-    changed = {**listed[changed_at], "added": listed[changed_at]["added"] + 7,
-               "updated": f"{(DAY + timedelta(days=2)).isoformat()}T08:00:00"}
+    changed_at = listed.index(
+        next(g for g in listed if g["id"] not in harness.replay.app.corpus.rawg.game_details)
+    )
+    changed = {
+        **listed[changed_at],
+        "added": listed[changed_at]["added"] + 7,
+        "updated": f"{(DAY + timedelta(days=2)).isoformat()}T08:00:00",
+    }
     monkeypatch.setattr(
         harness.replay.app.corpus.rawg, "games", [*listed[:changed_at], changed, *listed[changed_at + 1 :]]
     )
@@ -112,7 +119,9 @@ def test_budget_stops_the_run_and_the_next_window_finishes_without_loss_or_dupli
         ("budget_exhausted",)
     ]
     # The next budget window (the next day) resumes with what is left, and only that.
-    result, loaded = run_details(harness, details, DAY + timedelta(days=1), "run-2", gate=CountingGate(10_000))
+    result, loaded = run_details(
+        harness, details, DAY + timedelta(days=1), "run-2", gate=CountingGate(10_000)
+    )
     assert result.api_calls == len(listed) - 7 and loaded.status == "loaded"
     assert set(detail_calls(harness.replay).values()) == {1}
     assert harness.query('SELECT count(*), count(DISTINCT _record_key) FROM raw."rawg__game_details"') == [
@@ -128,8 +137,9 @@ def test_a_game_gone_since_it_was_listed_is_remembered_not_refetched(harness, mo
     details = details_endpoint(harness)
     result, _ = run_details(harness, details, DAY, "run-1")
     assert harness.manifest(result)["details"]["not_found"] == {
-        str(gone["id"]): harness.query("SELECT _content_hash FROM raw.rawg__games WHERE _record_key = %s",
-                                       (str(gone["id"]),))[0][0]
+        str(gone["id"]): harness.query(
+            "SELECT _content_hash FROM raw.rawg__games WHERE _record_key = %s", (str(gone["id"]),)
+        )[0][0]
     }
     harness.replay.reset()
     second, _ = run_details(harness, details, DAY + timedelta(days=1), "run-2")
@@ -139,3 +149,50 @@ def test_a_game_gone_since_it_was_listed_is_remembered_not_refetched(harness, mo
 def test_details_without_the_list_in_staging_fetch_nothing(harness):
     result, loaded = run_details(harness, details_endpoint(harness), DAY, "run-1")
     assert result.api_calls == 0 and result.records == 0 and loaded.status == "loaded"
+
+
+def test_two_runs_of_one_source_at_once_never_exceed_the_shared_budget_together(harness):
+    """Two detail runs at once (two dates: two leases, two pods in production), each with its own
+    gate on the warehouse, as every task builds one: together they stay within the source's budget,
+    both land what they fetched, and the next budget window grants again."""
+    import threading
+
+    from game_market_pipeline.warehouse.call_budget import SharedCallBudget
+
+    harness.run(harness.endpoint("rawg", "games"))
+    list_calls = harness.query("SELECT coalesce(sum(calls), 0) FROM ops.api_calls WHERE source = 'rawg'")[0][
+        0
+    ]
+    per_day = int(list_calls) + 12
+    details = details_endpoint(harness)
+    harness.replay.reset()
+    results: dict[str, Any] = {}
+
+    def run(day: Any, run_id: str) -> None:
+        gate = SharedCallBudget(harness.connect, "ops", "rawg", per_day, None)
+        try:
+            results[run_id] = run_details(harness, details, day, run_id, gate=gate)
+        finally:
+            gate.close()
+
+    threads = [
+        threading.Thread(target=run, args=(DAY + timedelta(days=offset), f"run-{offset}"))
+        for offset in (1, 2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    made = sum(detail_calls(harness.replay).values())
+    # Every call to rawg today, list pages included, within the budget; each grant used exactly once.
+    assert 0 < made <= per_day - list_calls, (made, per_day, list_calls)
+    assert harness.query(
+        "SELECT sum(granted), sum(outstanding) FROM ops.call_budget_grants WHERE source = 'rawg'"
+    ) == [(made, 0)]
+    assert {loaded.status for _, loaded in results.values()} == {"budget_exhausted"}
+    # The next budget window grants again.
+    tomorrow = SharedCallBudget(
+        harness.connect, "ops", "rawg", per_day, None, today=lambda: DAY + timedelta(days=400)
+    )
+    assert tomorrow.acquire()
+    tomorrow.close()

@@ -183,7 +183,13 @@ def extract_details(
                 if not chunk:
                     break
             calls_before = client.calls
-            results = list(pool.map(lambda t: _fetch_detail(client, endpoint, t), chunk))
+            try:
+                results = list(pool.map(lambda t: _fetch_detail(client, endpoint, t), chunk))
+            finally:
+                # The granted calls were sent (and counted as sent): no longer outstanding.
+                settle = getattr(gate, "settle", None)
+                if settle is not None:
+                    settle(len(chunk))
             part, part_stats = PartWriter(store, next_part), ValidationStats()
             records, fetched, not_found = [], {}, {}
             for target, body in results:

@@ -108,12 +108,34 @@ def extract(
             with lease:
                 store = BronzeStore(s3, landing_location(config, endpoint, ingest_date, bucket))
                 if endpoint.details_of is not None:
-                    return _extract_details(
-                        config, endpoint, client, store, run_id, ingest_date, warehouse, gate, **kwargs
-                    )
+                    budget = gate or shared_budget(config, endpoint, warehouse)
+                    try:
+                        return _extract_details(
+                            config, endpoint, client, store, run_id, ingest_date, warehouse, budget, **kwargs
+                        )
+                    finally:
+                        if budget is not gate and budget is not None:
+                            budget.close()
                 return extract_endpoint(endpoint, client, store, run_id, ingest_date, **kwargs)
         finally:
             client.close()
+
+
+def shared_budget(config: LoadedConfig, endpoint: ResolvedEndpoint, warehouse: Connect) -> Any:
+    """The source's call budget from the config, shared through the warehouse; None without one."""
+    from game_market_pipeline.warehouse.call_budget import SharedCallBudget
+
+    assert config.config is not None
+    source = next((s for s in config.config.sources if s.name == endpoint.source), None)
+    if source is None or source.budget is None or (source.budget.calls_per_day is None and source.budget.calls_per_month is None):
+        return None
+    return SharedCallBudget(
+        warehouse,
+        config.config.warehouse.ops_schema,
+        endpoint.source,
+        source.budget.calls_per_day,
+        source.budget.calls_per_month,
+    )
 
 
 def _extract_details(
