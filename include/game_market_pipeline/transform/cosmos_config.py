@@ -59,7 +59,11 @@ DEFAULT_TARGET_SCHEMA = "analytics_audit"
 PROFILE_NAME = "game_market"
 TARGET_NAME = "airflow"
 DEFAULT_CONN_ID = "warehouse_db"
-DEFAULT_THREADS = 2
+THREADS_ENV = "GMP_DBT_THREADS"  # the same variable dbt/profiles.yml reads for command-line builds
+DEFAULT_THREADS = 4
+EXECUTION_MODE_ENV = "GMP_DBT_EXECUTION_MODE"
+WATCHER_MODE = "watcher"
+LOCAL_MODE = "local"
 
 
 class TransformDag(NamedTuple):
@@ -103,7 +107,27 @@ def _warehouse_profile_mapping_class() -> type:
     return WarehouseProfileMapping
 
 
-def profile_config(schema: str | None = None, conn_id: str = DEFAULT_CONN_ID, threads: int = DEFAULT_THREADS) -> Any:
+def dbt_threads(threads: int | None = None) -> int:
+    """dbt's threads: the argument, else $GMP_DBT_THREADS, else 4 (the watcher's one build uses them all)."""
+    value = threads if threads is not None else os.environ.get(THREADS_ENV) or DEFAULT_THREADS
+    try:
+        count = int(value)
+    except ValueError:
+        raise ValueError(f"{THREADS_ENV}={value!r}: dbt threads must be a whole number >= 1") from None
+    if count < 1:
+        raise ValueError(f"{THREADS_ENV}={value!r}: dbt threads must be a whole number >= 1")
+    return count
+
+
+def execution_mode_name(mode: str | None = None) -> str:
+    """`watcher` (default: one dbt build per run) or `local` (one dbt invocation per task), from $GMP_DBT_EXECUTION_MODE."""
+    name = (mode or os.environ.get(EXECUTION_MODE_ENV) or WATCHER_MODE).strip().lower()
+    if name not in (WATCHER_MODE, LOCAL_MODE):
+        raise ValueError(f"{EXECUTION_MODE_ENV}={name!r}: expected {WATCHER_MODE!r} or {LOCAL_MODE!r}")
+    return name
+
+
+def profile_config(schema: str | None = None, conn_id: str = DEFAULT_CONN_ID, threads: int | None = None) -> Any:
     from cosmos import ProfileConfig
 
     mapping_class = _warehouse_profile_mapping_class()
@@ -112,7 +136,7 @@ def profile_config(schema: str | None = None, conn_id: str = DEFAULT_CONN_ID, th
         target_name=TARGET_NAME,
         profile_mapping=mapping_class(
             conn_id=conn_id,
-            profile_args={"schema": target_schema(schema), "threads": threads, "connect_timeout": 10},
+            profile_args={"schema": target_schema(schema), "threads": dbt_threads(threads), "connect_timeout": 10},
         ),
     )
 
@@ -143,13 +167,22 @@ def render_config() -> Any:
     )
 
 
-def execution_config() -> Any:
+def execution_config(mode: str | None = None) -> Any:
     from cosmos import ExecutionConfig, ExecutionMode, InvocationMode
 
+    if execution_mode_name(mode) == LOCAL_MODE:
+        return ExecutionConfig(
+            execution_mode=ExecutionMode.LOCAL,
+            invocation_mode=InvocationMode.DBT_RUNNER,
+            dbt_executable_path=str(venv_dbt_executable()),
+        )
     return ExecutionConfig(
-        execution_mode=ExecutionMode.LOCAL,
+        execution_mode=ExecutionMode.WATCHER,
         invocation_mode=InvocationMode.DBT_RUNNER,
         dbt_executable_path=str(venv_dbt_executable()),
+        # The producer is never retried: Cosmos would only skip the retry (it never runs a second
+        # `dbt build`); what failed is re-run by the failed model's own task (watcher.py).
+        setup_operator_args={"retries": 0},
     )
 
 
@@ -201,6 +234,7 @@ def build_transform_dag(
     schedule: Any = "staging_assets",
     operator_args: Mapping[str, Any] | None = None,
     dag_kwargs: Mapping[str, Any] | None = None,
+    execution_mode: str | None = None,
 ) -> TransformDag:
     """The transform DAG and its dbt task group (group id `dbt`). Pure: opens nothing, runs no dbt.
 
@@ -216,6 +250,7 @@ def build_transform_dag(
     defaults = loaded.config.dag_defaults if loaded.config else None
     warehouse_conn = conn_id or (loaded.config.warehouse.connection_id if loaded.config else DEFAULT_CONN_ID)
     build_schema = target_schema(schema)
+    mode = execution_mode_name(execution_mode)
     start = defaults.start_date if defaults else datetime(2026, 1, 1).date()
     default_args: dict[str, Any] = {
         "owner": defaults.owner if defaults else "data-platform",
@@ -240,8 +275,12 @@ def build_transform_dag(
             group_id=DBT_TASK_GROUP_ID,
             project_config=project_config(project_dir, manifest),
             profile_config=profile_config(build_schema, warehouse_conn),
-            execution_config=execution_config(),
+            execution_config=execution_config(mode),
             render_config=render_config(),
             operator_args={"install_deps": False, **dict(operator_args or {})},
         )
+    if mode == WATCHER_MODE:
+        from game_market_pipeline.transform.watcher import wire_watcher_group
+
+        wire_watcher_group(dbt_group)
     return TransformDag(dag, dbt_group)

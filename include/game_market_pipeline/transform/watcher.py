@@ -1,0 +1,142 @@
+"""One `dbt build` per DAG run, one task per model: the wiring around Cosmos' ExecutionMode.WATCHER.
+
+Cosmos renders a producer task (`dbt.dbt_producer_watcher`: one `dbt build` of the whole project with
+dbt's threads, each node's status pushed to XCom as it finishes) and one consumer task per seed, model
+and test group, which only reads its node's status. `wire_watcher_group()` adjusts that rendering for
+this project (the reasons are in docs/TRANSFORM.md):
+
+1. The consumers start once the build has finished: the producer is upstream of every root consumer
+   (trigger rule ONE_DONE: the build succeeded or failed, not "never ran"). A consumer then never waits
+   on a build still running, so no consumer holds a worker slot, a pod or a triggerer slot while dbt
+   works — and `airflow dags test`, which runs tasks one at a time, cannot start a consumer before the
+   producer (it would wait forever for a producer that cannot start).
+2. A detached test task (a test with several parents) watches its own test: Cosmos only publishes
+   per-model aggregates, so the producer also aggregates each detached test on its own.
+3. Under a Kubernetes executor the consumers must not cost a pod each: they start *and end* in the
+   triggerer (`start_from_trigger`, `WatcherEndTrigger`): success, failure and skip are decided there.
+   Only a retry (try 2+) comes back to a worker, where Cosmos re-runs that one node
+   (`dbt run|seed|test --select <node>`): a retry re-runs what failed, not the project.
+4. The run_results.json of the one build reaches `ops.dbt_run_results` through the producer's
+   callback (quality.dbt_results.store_run_results_callback); a consumer's retry stores its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+PRODUCER_TASK_SUFFIX = "dbt_producer_watcher"
+# How often a consumer reads its node's status. The build is over when a consumer starts, so the first
+# read normally answers; the interval only matters for a consumer cleared while a build runs.
+CONSUMER_POKE_SECONDS = 2
+END_TRIGGER_PATH = "game_market_pipeline.transform.watcher.WatcherEndTrigger"
+
+
+def _consumer_class() -> type:
+    from cosmos.operators._watcher.base import BaseConsumerSensor
+
+    return BaseConsumerSensor
+
+
+def producer_of(tasks: Iterable[Any]) -> Any | None:
+    return next((t for t in tasks if t.task_id.rsplit(".", 1)[-1] == PRODUCER_TASK_SUFFIX), None)
+
+
+def consumers_of(tasks: Iterable[Any]) -> list[Any]:
+    consumer = _consumer_class()
+    return [t for t in tasks if isinstance(t, consumer)]
+
+
+def is_detached_test_task(task: Any) -> bool:
+    """A test task of its own (several parents), not a model's `<model>.test`."""
+    return bool(task.model_unique_id) and task.model_unique_id.startswith("test.")
+
+
+def wire_watcher_group(dbt_group: Any, *, start_from_trigger: bool = True) -> None:
+    """Apply points 1-3 of the module docstring to a Cosmos DbtTaskGroup rendered in WATCHER mode."""
+    from airflow.sdk import TriggerRule
+
+    tasks = list(dbt_group.iter_tasks()) if hasattr(dbt_group, "iter_tasks") else list(dbt_group.children.values())
+    producer = producer_of(tasks)
+    if producer is None:
+        raise ValueError(f"task group {dbt_group.group_id!r} has no {PRODUCER_TASK_SUFFIX} task: not WATCHER mode")
+    consumers = consumers_of(tasks)
+    in_group = {t.task_id for t in tasks}
+    for consumer in consumers:
+        consumer.poke_interval = CONSUMER_POKE_SECONDS
+        if not (consumer.upstream_task_ids & in_group):
+            producer >> consumer
+            consumer.trigger_rule = TriggerRule.ONE_DONE
+        if is_detached_test_task(consumer):
+            producer.tests_per_model.setdefault(consumer.model_unique_id, [consumer.model_unique_id])
+        if start_from_trigger:
+            _start_and_end_in_triggerer(consumer)
+
+
+def _start_and_end_in_triggerer(consumer: Any) -> None:
+    from airflow.triggers.base import StartTriggerArgs
+
+    consumer.start_trigger_args = StartTriggerArgs(
+        trigger_cls=END_TRIGGER_PATH,
+        trigger_kwargs={
+            "model_unique_id": consumer.model_unique_id,
+            "producer_task_id": consumer.producer_task_id,
+            "dag_id": consumer.dag_id,
+            "run_id": "{{ run_id }}",  # rendered by the triggerer (run_id is a template field below)
+            "map_index": -1,
+            "poke_interval": float(CONSUMER_POKE_SECONDS),
+            "is_test_sensor": consumer.is_test_sensor,
+        },
+        next_method="execute_complete",
+        timeout=None,
+    )
+    consumer.start_from_trigger = True
+    consumer.run_id = "{{ run_id }}"
+    if "run_id" not in consumer.template_fields:
+        consumer.template_fields = (*consumer.template_fields, "run_id")
+
+
+def _end_trigger_base() -> type:
+    from cosmos.operators._watcher.triggerer import WatcherTrigger
+
+    return WatcherTrigger
+
+
+class WatcherEndTrigger(_end_trigger_base()):  # type: ignore[misc]
+    """Cosmos' WatcherTrigger that ends the consumer task in the triggerer (no worker, no pod).
+
+    Cosmos' trigger hands its verdict back to a worker (`execute_complete`); this one turns it into the
+    task's end state. A retry (try 2+) or a producer skipped by a retry still goes back to a worker:
+    there Cosmos re-runs the node alone.
+    """
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        _, kwargs = super().serialize()
+        return END_TRIGGER_PATH, kwargs
+
+    def _try_number(self) -> int:
+        return int(getattr(self.task_instance, "try_number", 1) or 1)
+
+    async def run(self) -> AsyncIterator[Any]:
+        from airflow.triggers.base import TaskFailedEvent, TaskSkippedEvent, TaskSuccessEvent, TriggerEvent
+        from cosmos.listeners.dag_run_listener import EventStatus
+        from cosmos.operators._watcher.triggerer import WatcherEventReason
+
+        if self._try_number() > 1:
+            # A retry: the worker re-runs this node alone (BaseConsumerSensor._handle_retry).
+            yield TriggerEvent({"status": EventStatus.FAILED, "reason": WatcherEventReason.PRODUCER_SKIPPED})
+            return
+        async for event in super().run():
+            payload = event.payload if isinstance(event.payload, dict) else {}
+            status, reason = payload.get("status"), payload.get("reason")
+            if status == EventStatus.SUCCESS:
+                yield TaskSuccessEvent()
+            elif status == EventStatus.SKIPPED:
+                yield TaskSkippedEvent()
+            elif reason == WatcherEventReason.PRODUCER_SKIPPED:
+                yield event  # the worker runs the node itself
+            else:
+                self.log.error("dbt node %s: %s (see the dbt.%s task's log)", self.model_unique_id,
+                               reason, PRODUCER_TASK_SUFFIX)
+                yield TaskFailedEvent()
+            return
