@@ -16,13 +16,20 @@ this project (the reasons are in docs/TRANSFORM.md):
    triggerer (`start_from_trigger`, `WatcherEndTrigger`): success, failure and skip are decided there.
    Only a retry (try 2+) comes back to a worker, where Cosmos re-runs that one node
    (`dbt run|seed|test --select <node>`): a retry re-runs what failed, not the project.
-4. The run_results.json of the one build reaches `ops.dbt_run_results` through the producer's
+4. The producer publishes what the consumers read, and no more. Cosmos pushes an XCom for each of
+   dbt's NodeStart/NodeCompiling/NodeExecuting events (3 of the ~5 pushes per node, nobody reads them
+   once the node has finished) and, with `enable_watcher_reliable_retry`, rewrites an Airflow Variable
+   holding *every* XCom so far after each push (quadratic; it only serves a producer retry, and the
+   producer has none). Both made the producer's `dbt build` ~2.5x slower than the same build on the
+   command line; without them it is on par.
+5. The run_results.json of the one build reaches `ops.dbt_run_results` through the producer's
    callback (quality.dbt_results.store_run_results_callback); a consumer's retry stores its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+import json
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 PRODUCER_TASK_SUFFIX = "dbt_producer_watcher"
@@ -30,6 +37,8 @@ PRODUCER_TASK_SUFFIX = "dbt_producer_watcher"
 # read normally answers; the interval only matters for a consumer cleared while a build runs.
 CONSUMER_POKE_SECONDS = 2
 END_TRIGGER_PATH = "game_market_pipeline.transform.watcher.WatcherEndTrigger"
+# dbt events whose XCom no consumer needs: the node's NodeFinished event carries its start and end time.
+UNREAD_NODE_EVENTS = frozenset({"NodeStart", "NodeCompiling", "NodeExecuting"})
 
 
 def _consumer_class() -> type:
@@ -60,6 +69,7 @@ def wire_watcher_group(dbt_group: Any, *, start_from_trigger: bool = True) -> No
     producer = producer_of(tasks)
     if producer is None:
         raise ValueError(f"task group {dbt_group.group_id!r} has no {PRODUCER_TASK_SUFFIX} task: not WATCHER mode")
+    _publish_only_what_consumers_read(producer)
     consumers = consumers_of(tasks)
     in_group = {t.task_id for t in tasks}
     for consumer in consumers:
@@ -71,6 +81,32 @@ def wire_watcher_group(dbt_group: Any, *, start_from_trigger: bool = True) -> No
             producer.tests_per_model.setdefault(consumer.model_unique_id, [consumer.model_unique_id])
         if start_from_trigger:
             _start_and_end_in_triggerer(consumer)
+
+
+def _publish_only_what_consumers_read(producer: Any) -> None:
+    """Point 4 of the module docstring (instance attributes: the worker builds the task from this file)."""
+    from cosmos import settings
+
+    if producer.retries:
+        raise ValueError(f"{producer.task_id}: the watcher producer must have retries=0 (it never re-runs dbt)")
+    # Read by the producer when it runs, in the process that parsed this DAG: no Variable backup.
+    settings.enable_watcher_reliable_retry = False
+    make_parse_callable = producer._make_parse_callable
+
+    def lean_parse_callable() -> Callable[[str, Any], None]:
+        parse = make_parse_callable()
+
+        def parse_unless_unread(line: str, extra_kwargs: Any) -> None:
+            try:
+                name = (json.loads(line).get("info") or {}).get("name")
+            except (ValueError, AttributeError):
+                name = None
+            if name not in UNREAD_NODE_EVENTS:
+                parse(line, extra_kwargs)
+
+        return parse_unless_unread
+
+    producer._make_parse_callable = lean_parse_callable
 
 
 def _start_and_end_in_triggerer(consumer: Any) -> None:
