@@ -152,13 +152,14 @@ def project_config(project_dir: Path = DBT_PROJECT_DIR, manifest: Path | None = 
     )
 
 
-def render_config() -> Any:
+def render_config(mode: str | None = None) -> Any:
     from cosmos import LoadMode, RenderConfig, TestBehavior
     from cosmos.constants import SourceRenderingBehavior
 
     return RenderConfig(
         load_method=LoadMode.DBT_MANIFEST,
-        test_behavior=TestBehavior.AFTER_EACH,
+        # watcher: a model's task carries its tests' verdict (transform.watcher), no test tasks
+        test_behavior=TestBehavior.NONE if execution_mode_name(mode) == WATCHER_MODE else TestBehavior.AFTER_EACH,
         should_detach_multiple_parents_tests=True,
         source_rendering_behavior=SourceRenderingBehavior.NONE,
         # Models are built into the audit schema, which no consumer reads: the Asset consumers
@@ -276,7 +277,7 @@ def build_transform_dag(
             project_config=project_config(project_dir, manifest),
             profile_config=profile_config(build_schema, warehouse_conn),
             execution_config=execution_config(mode),
-            render_config=render_config(),
+            render_config=render_config(mode),
             operator_args={"install_deps": False, **dict(operator_args or {})},
         )
     if mode == WATCHER_MODE:

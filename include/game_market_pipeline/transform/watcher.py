@@ -10,8 +10,12 @@ this project (the reasons are in docs/TRANSFORM.md):
    on a build still running, so no consumer holds a worker slot, a pod or a triggerer slot while dbt
    works — and `airflow dags test`, which runs tasks one at a time, cannot start a consumer before the
    producer (it would wait forever for a producer that cannot start).
-2. A detached test task (a test with several parents) watches its own test: Cosmos only publishes
-   per-model aggregates, so the producer also aggregates each detached test on its own.
+2. A model's (or seed's) task carries its dbt tests too: the producer's `dbt build` runs every test,
+   Cosmos aggregates them per model (a test of several models counts for each), and the model's task
+   fails when its tests fail — without retry: a failed test is a finding about the data. Cosmos'
+   own test tasks (TestBehavior.AFTER_EACH: ~86 more task instances, each a scheduling round trip and
+   under Kubernetes a pod start) are not rendered (TestBehavior.NONE, with the producer's
+   `--resource-type` filter that NONE adds removed, so the build still runs the tests).
 3. Under a Kubernetes executor the consumers must not cost a pod each: they start *and end* in the
    triggerer (`start_from_trigger`, `WatcherEndTrigger`): success, failure and skip are decided there.
    Only a retry (try 2+) comes back to a worker, where Cosmos re-runs that one node
@@ -28,9 +32,20 @@ this project (the reasons are in docs/TRANSFORM.md):
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
+
+# Imported by the transform DAG file (which renders with Cosmos anyway) and by the triggerer.
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.triggers.base import TaskFailedEvent, TaskSkippedEvent, TaskSuccessEvent, TriggerEvent
+from cosmos.listeners.dag_run_listener import EventStatus
+from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
+from cosmos.operators._watcher.base import BaseConsumerSensor
+from cosmos.operators._watcher.state import PRODUCER_FINAL_STATES, get_xcom_val
+from cosmos.operators._watcher.triggerer import WatcherEventReason, WatcherTrigger
+from cosmos.operators.watcher import DbtRunWatcherOperator, DbtSeedWatcherOperator
 
 PRODUCER_TASK_SUFFIX = "dbt_producer_watcher"
 # How often a consumer reads its node's status. The build is over when a consumer starts, so the first
@@ -41,24 +56,12 @@ END_TRIGGER_PATH = "game_market_pipeline.transform.watcher.WatcherEndTrigger"
 UNREAD_NODE_EVENTS = frozenset({"NodeStart", "NodeCompiling", "NodeExecuting"})
 
 
-def _consumer_class() -> type:
-    from cosmos.operators._watcher.base import BaseConsumerSensor
-
-    return BaseConsumerSensor
-
-
 def producer_of(tasks: Iterable[Any]) -> Any | None:
     return next((t for t in tasks if t.task_id.rsplit(".", 1)[-1] == PRODUCER_TASK_SUFFIX), None)
 
 
 def consumers_of(tasks: Iterable[Any]) -> list[Any]:
-    consumer = _consumer_class()
-    return [t for t in tasks if isinstance(t, consumer)]
-
-
-def is_detached_test_task(task: Any) -> bool:
-    """A test task of its own (several parents), not a model's `<model>.test`."""
-    return bool(task.model_unique_id) and task.model_unique_id.startswith("test.")
+    return [t for t in tasks if isinstance(t, BaseConsumerSensor)]
 
 
 def wire_watcher_group(dbt_group: Any, *, start_from_trigger: bool = True) -> None:
@@ -70,17 +73,33 @@ def wire_watcher_group(dbt_group: Any, *, start_from_trigger: bool = True) -> No
     if producer is None:
         raise ValueError(f"task group {dbt_group.group_id!r} has no {PRODUCER_TASK_SUFFIX} task: not WATCHER mode")
     _publish_only_what_consumers_read(producer)
+    producer.dbt_cmd_flags = [f for f in _without_resource_type_filter(producer.dbt_cmd_flags or [])]
     consumers = consumers_of(tasks)
     in_group = {t.task_id for t in tasks}
     for consumer in consumers:
+        if type(consumer) not in WITH_TESTS:
+            raise ValueError(f"{consumer.task_id}: unexpected watcher task {type(consumer).__name__}")
+        consumer.__class__ = WITH_TESTS[type(consumer)]  # same state, + the tests' verdict (point 2)
+        consumer.has_tests = bool(producer.tests_per_model.get(consumer.model_unique_id))
         consumer.poke_interval = CONSUMER_POKE_SECONDS
         if not (consumer.upstream_task_ids & in_group):
             producer >> consumer
             consumer.trigger_rule = TriggerRule.ONE_DONE
-        if is_detached_test_task(consumer):
-            producer.tests_per_model.setdefault(consumer.model_unique_id, [consumer.model_unique_id])
         if start_from_trigger:
             _start_and_end_in_triggerer(consumer)
+
+
+def _without_resource_type_filter(flags: list[str]) -> list[str]:
+    """The producer's dbt flags without `--resource-type X` (TestBehavior.NONE's way to leave tests out)."""
+    kept, skip = [], False
+    for flag in flags:
+        if skip:
+            skip = False
+        elif flag == "--resource-type":
+            skip = True
+        else:
+            kept.append(flag)
+    return kept
 
 
 def _publish_only_what_consumers_read(producer: Any) -> None:
@@ -121,7 +140,8 @@ def _start_and_end_in_triggerer(consumer: Any) -> None:
             "run_id": "{{ run_id }}",  # rendered by the triggerer (run_id is a template field below)
             "map_index": -1,
             "poke_interval": float(CONSUMER_POKE_SECONDS),
-            "is_test_sensor": consumer.is_test_sensor,
+            "is_test_sensor": False,
+            "has_tests": consumer.has_tests,
         },
         next_method="execute_complete",
         timeout=None,
@@ -132,13 +152,67 @@ def _start_and_end_in_triggerer(consumer: Any) -> None:
         consumer.template_fields = (*consumer.template_fields, "run_id")
 
 
-def _end_trigger_base() -> type:
-    from cosmos.operators._watcher.triggerer import WatcherTrigger
-
-    return WatcherTrigger
+TESTS_FAILED_REASON = "tests_failed"
 
 
-class WatcherEndTrigger(_end_trigger_base()):  # type: ignore[misc]
+def tests_verdict(tests_status: str | None, producer_state: str | None) -> str | None:
+    """A model's tests from the producer's aggregate: `pass`, `fail`, or None while they may still report.
+
+    `missing` when the build ended without reporting them (it stopped before they ran): the model's task
+    then fails like a model that did not build, and its retry builds the model with its tests.
+    """
+    if tests_status in ("pass", "fail"):
+        return tests_status
+    if producer_state in PRODUCER_FINAL_STATES:
+        return "missing"
+    return None
+
+
+class _WithTests:
+    """The node's task succeeds when the node *and* its dbt tests succeeded in the producer's build.
+
+    A retry (try 2+) runs `dbt build --select <node>` on the worker: the node and its tests, alone.
+    """
+
+    has_tests = False
+    base_cmd = ["build"]  # what Cosmos' retry fallback runs for this node
+
+    def poke(self, context: Any) -> bool:
+        if not super().poke(context):  # type: ignore[misc]
+            return False
+        if context["ti"].try_number > 1 or not self.has_tests:
+            return True  # a retry built the node with its tests (`dbt build --select`)
+        status = get_xcom_val(context["ti"], self.producer_task_id, get_tests_status_xcom_key(self.model_unique_id))
+        return self._judge_tests(tests_verdict(status, self._get_producer_task_status(context)))
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> None:
+        if event.get("reason") == TESTS_FAILED_REASON:
+            self._judge_tests(event.get("tests"))
+        super().execute_complete(context, event)  # type: ignore[misc]
+
+    def _judge_tests(self, verdict: str | None) -> bool:
+        if verdict == "fail":
+            raise AirflowFailException(  # a finding about the data: never retried
+                f"dbt tests of {self.model_unique_id} failed: see the {self.producer_task_id} log and "
+                "ops.quality_results (check ids dbt.test.*)")
+        if verdict == "missing":
+            raise AirflowException(f"the dbt build ended before the tests of {self.model_unique_id} ran")
+        return verdict == "pass"
+
+
+class ModelWithTestsWatcherOperator(_WithTests, DbtRunWatcherOperator):
+    """A model's task in WATCHER mode: the model and its tests, as built by the producer."""
+
+
+class SeedWithTestsWatcherOperator(_WithTests, DbtSeedWatcherOperator):
+    """A seed's task in WATCHER mode: the seed and its tests, as built by the producer."""
+
+
+WITH_TESTS = {DbtRunWatcherOperator: ModelWithTestsWatcherOperator,
+              DbtSeedWatcherOperator: SeedWithTestsWatcherOperator}
+
+
+class WatcherEndTrigger(WatcherTrigger):
     """Cosmos' WatcherTrigger that ends the consumer task in the triggerer (no worker, no pod).
 
     Cosmos' trigger hands its verdict back to a worker (`execute_complete`); this one turns it into the
@@ -146,18 +220,26 @@ class WatcherEndTrigger(_end_trigger_base()):  # type: ignore[misc]
     there Cosmos re-runs the node alone.
     """
 
+    def __init__(self, *args: Any, has_tests: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.has_tests = has_tests
+
     def serialize(self) -> tuple[str, dict[str, Any]]:
         _, kwargs = super().serialize()
-        return END_TRIGGER_PATH, kwargs
+        return END_TRIGGER_PATH, {**kwargs, "has_tests": self.has_tests}
+
+    async def _tests_verdict(self) -> str:
+        while True:
+            status = await self.get_xcom_val(get_tests_status_xcom_key(self.model_unique_id))
+            verdict = tests_verdict(status, await self._get_producer_task_status())
+            if verdict:
+                return verdict
+            await asyncio.sleep(self.poke_interval)
 
     def _try_number(self) -> int:
         return int(getattr(self.task_instance, "try_number", 1) or 1)
 
     async def run(self) -> AsyncIterator[Any]:
-        from airflow.triggers.base import TaskFailedEvent, TaskSkippedEvent, TaskSuccessEvent, TriggerEvent
-        from cosmos.listeners.dag_run_listener import EventStatus
-        from cosmos.operators._watcher.triggerer import WatcherEventReason
-
         if self._try_number() > 1:
             # A retry: the worker re-runs this node alone (BaseConsumerSensor._handle_retry).
             yield TriggerEvent({"status": EventStatus.FAILED, "reason": WatcherEventReason.PRODUCER_SKIPPED})
@@ -166,7 +248,14 @@ class WatcherEndTrigger(_end_trigger_base()):  # type: ignore[misc]
             payload = event.payload if isinstance(event.payload, dict) else {}
             status, reason = payload.get("status"), payload.get("reason")
             if status == EventStatus.SUCCESS:
-                yield TaskSuccessEvent()
+                verdict = await self._tests_verdict() if self.has_tests else "pass"
+                if verdict == "pass":
+                    yield TaskSuccessEvent()
+                elif verdict == "missing":
+                    yield TaskFailedEvent()  # retried: the retry builds the node with its tests
+                else:  # failed tests: the worker fails the task without retry
+                    yield TriggerEvent({"status": EventStatus.FAILED, "reason": TESTS_FAILED_REASON,
+                                        "tests": verdict})
             elif status == EventStatus.SKIPPED:
                 yield TaskSkippedEvent()
             elif reason == WatcherEventReason.PRODUCER_SKIPPED:
