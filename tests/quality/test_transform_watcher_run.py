@@ -5,8 +5,9 @@ Real dbt on the recorded raw payloads in a database of this module alone, real w
 1. a good build: one `dbt build` (the producer), every node's task succeeds, the gate passes, the build is
    promoted, every dbt test's result reached ops.quality_results;
 2. a single model fails mid-build (a Postgres event trigger refuses fact_games' table, nothing else):
-   its task fails while the nodes that do not depend on it succeed, the tasks after it do not run,
-   the gate blocks the promotion and production is unchanged byte for byte.
+   its task fails (its two retries re-run that model alone, and fail again) while the nodes that do not
+   depend on it succeed, the tasks after it do not run, the gate blocks the promotion and production is
+   unchanged byte for byte.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def transform_airflow(tmp_path_factory, pg_server_url):
     schemas = WapSchemas(f"{prefix}analytics_audit", f"{prefix}analytics", f"{prefix}analytics_previous")
     config = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
     config["warehouse"]["ops_schema"] = f"{prefix}ops"
+    config["dag_defaults"].update(retries=2, retry_delay_seconds=1)  # quick retries of a failed model
     config["quality"]["gate"] = {"poke_interval_seconds": 1, "timeout_seconds": 120}
     config["quality"]["promotion"].update(production_schema=schemas.production, previous_schema=schemas.previous)
     config_path = root / "endpoints.yaml"
@@ -164,7 +166,7 @@ def test_one_build_per_run_and_a_failing_model_blocks_the_promotion(transform_ai
     state, b1, tasks, log = _run(airflow)
     assert state == "success", log[-4000:]
     assert {s for t, s in tasks.items() if t.startswith("dbt.")} == {"success"}, tasks
-    assert len([t for t in tasks if t.endswith(".run")]) >= 45  # still one task per model
+    assert len([t for t in tasks if t.endswith("_run")]) >= 45  # still one task per model
     assert _dbt_invocations(airflow["url"], airflow["ops"], b1) == [PRODUCER]  # dbt ran once
     conn = psycopg2.connect(airflow["url"])
     assert schema_builds(conn, schemas)["production"] == b1
@@ -185,17 +187,19 @@ def test_one_build_per_run_and_a_failing_model_blocks_the_promotion(transform_ai
         with conn.cursor() as cur:
             cur.execute("DROP EVENT TRIGGER IF EXISTS gmp_test_fail_one_model")
     assert state == "failed"
-    assert tasks[f"dbt.{FAILING_MODEL}.run"] == "failed", tasks
+    assert tasks[f"dbt.{FAILING_MODEL}_run"] == "failed", tasks
     failed = sorted(t for t, s in tasks.items() if s == "failed" and t != PRODUCER)
-    assert failed == [f"dbt.{FAILING_MODEL}.run", "quality_gate"], failed  # that model's task, and the gate
-    assert tasks[f"dbt.{FAILING_MODEL}.test"] == "upstream_failed"
-    assert tasks["dbt.dim_genre.run"] == "success" and tasks["dbt.fact_tcg_card_prices.run"] == "success"
+    assert failed == [f"dbt.{FAILING_MODEL}_run", "quality_gate"], failed  # that model's task, and the gate
+    assert tasks["dbt.mart_top_games_by_platform_year_run"] == "upstream_failed"  # downstream of fact_games
+    assert tasks["dbt.dim_genre_run"] == "success" and tasks["dbt.fact_tcg_card_prices_run"] == "success"
     assert tasks["quality_checks"] == "success" and tasks["promote_to_production"] == "upstream_failed"
     assert "test: table" in log and FAILING_MODEL in log
     assert table_checksums(conn, schemas.production) == b1_sums
     assert schema_builds(conn, schemas)["production"] == b1
     conn.close()
-    assert _dbt_invocations(airflow["url"], airflow["ops"], b2) == [PRODUCER]
+    # one build, then each retry of the failed model re-ran that model alone (`dbt build --select fact_games`)
+    assert _dbt_invocations(airflow["url"], airflow["ops"], b2) == [PRODUCER] + [f"dbt.{FAILING_MODEL}_run"] * 2
+    assert f"Retry attempt #2 – Running model 'model.game_market.{FAILING_MODEL}'" in log
     checks = _dbt_checks(airflow["url"], airflow["ops"], b2)
     assert checks[f"dbt.model.game_market.{FAILING_MODEL}"] is False
     assert checks["dbt.build"] is False
