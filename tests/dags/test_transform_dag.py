@@ -453,3 +453,11 @@ def test_execution_mode_and_threads_are_checked(monkeypatch):
         cosmos_config.dbt_threads()
     monkeypatch.setenv("GMP_DBT_THREADS", "8")
     assert cosmos_config.profile_config().profile_mapping.profile_args["threads"] == 8
+
+
+def test_producer_resources_are_checked(monkeypatch):
+    assert cosmos_config.producer_pod_override("") == {}
+    with pytest.raises(ValueError, match="GMP_DBT_PRODUCER_RESOURCES: expected an object"):
+        cosmos_config.producer_pod_override('{"cpu": "2"}')
+    with pytest.raises(ValueError, match="GMP_DBT_PRODUCER_RESOURCES"):
+        cosmos_config.producer_pod_override("cpu=2")

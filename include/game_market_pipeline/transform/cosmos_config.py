@@ -35,6 +35,7 @@ can put `prepare >> dbt_group >> checks >> gate >> promote` around it (promotion
 
 from __future__ import annotations
 
+import json
 import operator
 import os
 import sys
@@ -62,6 +63,10 @@ DEFAULT_CONN_ID = "warehouse_db"
 THREADS_ENV = "GMP_DBT_THREADS"  # the same variable dbt/profiles.yml reads for command-line builds
 DEFAULT_THREADS = 4
 EXECUTION_MODE_ENV = "GMP_DBT_EXECUTION_MODE"
+# JSON {"requests": {...}, "limits": {...}}: the resources of the pod that runs the one `dbt build`
+# under the KubernetesExecutor (a pod_override of the producer task only; every other task keeps the
+# worker pod template). Unset: the producer gets the template's resources like any task.
+PRODUCER_RESOURCES_ENV = "GMP_DBT_PRODUCER_RESOURCES"
 WATCHER_MODE = "watcher"
 LOCAL_MODE = "local"
 
@@ -183,8 +188,28 @@ def execution_config(mode: str | None = None) -> Any:
         dbt_executable_path=str(venv_dbt_executable()),
         # The producer is never retried: Cosmos would only skip the retry (it never runs a second
         # `dbt build`); what failed is re-run by the failed model's own task (watcher.py).
-        setup_operator_args={"retries": 0},
+        setup_operator_args={"retries": 0, **producer_pod_override()},
     )
+
+
+def producer_pod_override(resources: str | None = None) -> dict[str, Any]:
+    """`executor_config` giving the producer's pod the resources of $GMP_DBT_PRODUCER_RESOURCES (else {})."""
+    raw = resources if resources is not None else os.environ.get(PRODUCER_RESOURCES_ENV, "")
+    if not raw.strip():
+        return {}
+    try:
+        parsed = json.loads(raw)
+        if not isinstance(parsed, dict) or not set(parsed) <= {"requests", "limits"}:
+            raise ValueError("expected an object with keys 'requests' and/or 'limits'")
+    except ValueError as err:
+        raise ValueError(f"{PRODUCER_RESOURCES_ENV}: {err} (got {raw[:200]!r})") from None
+    try:
+        from kubernetes.client import models as k8s
+    except ImportError as err:
+        raise ValueError(f"{PRODUCER_RESOURCES_ENV} is set but the kubernetes client is not installed "
+                         "(apache-airflow-providers-cncf-kubernetes)") from err
+    container = k8s.V1Container(name="base", resources=k8s.V1ResourceRequirements(**parsed))
+    return {"executor_config": {"pod_override": k8s.V1Pod(spec=k8s.V1PodSpec(containers=[container]))}}
 
 
 def schedule_sources(loaded: LoadedConfig) -> list[str]:
