@@ -385,7 +385,7 @@ def _end_events(xcoms: dict, producer_state: str, try_number: int = 1, has_tests
 
 
 STATUS_KEY = "model__game_market__fact_games_status"
-TESTS_KEY = "model__game_market__fact_games_tests_status"
+TESTS_KEY = "model__game_market__fact_games_tests_verdict"
 
 
 def test_end_trigger_ends_the_task_in_the_triggerer():
@@ -461,3 +461,26 @@ def test_producer_resources_are_checked(monkeypatch):
         cosmos_config.producer_pod_override('{"cpu": "2"}')
     with pytest.raises(ValueError, match="GMP_DBT_PRODUCER_RESOURCES"):
         cosmos_config.producer_pod_override("cpu=2")
+
+
+def test_test_verdicts_blame_a_model_for_its_failed_tests_not_for_tests_skipped_by_another_parent():
+    from types import SimpleNamespace
+
+    from game_market_pipeline.transform.watcher import TestVerdicts
+
+    pushed: dict[str, str] = {}
+    ti = SimpleNamespace(xcom_push=lambda key, value: pushed.__setitem__(key, value))
+    fk = "test.game_market.relationships_bridge_game_genre_game_key__fact_games"
+    verdicts = TestVerdicts({"model.game_market.bridge_game_genre": ["test.game_market.not_null_bridge", fk],
+                             "model.game_market.fact_games": ["test.game_market.unique_fact_games", fk]})
+
+    def finished(uid, status):
+        verdicts.record({"data": {"node_info": {"unique_id": uid, "node_status": status}}}, ti)
+
+    finished("test.game_market.not_null_bridge", "pass")
+    assert pushed == {}  # the bridge's relationships test has not reported yet
+    finished(fk, "skipped")  # fact_games failed: dbt skipped the test both models share
+    finished("test.game_market.unique_fact_games", "skipped")
+    assert pushed["model__game_market__bridge_game_genre_tests_verdict"] == "pass"
+    finished("test.game_market.unique_fact_games", "fail")
+    assert pushed["model__game_market__fact_games_tests_verdict"] == "fail"

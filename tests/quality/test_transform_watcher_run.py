@@ -73,7 +73,8 @@ def transform_airflow(tmp_path_factory, pg_server_url):
     prefix = f"w{uuid.uuid4().hex[:6]}_"
     schemas = WapSchemas(f"{prefix}analytics_audit", f"{prefix}analytics", f"{prefix}analytics_previous")
     config = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
-    config["warehouse"]["ops_schema"] = f"{prefix}ops"
+    # ops schema: the default `ops` (this database is the module's own). The Cosmos callback that stores
+    # run_results.json is wired with PUBLISH_OPERATOR_ARGS and writes to `ops` whatever the config says.
     config["dag_defaults"].update(retries=2, retry_delay_seconds=1)  # quick retries of a failed model
     config["quality"]["gate"] = {"poke_interval_seconds": 1, "timeout_seconds": 120}
     config["quality"]["promotion"].update(production_schema=schemas.production, previous_schema=schemas.previous)
@@ -104,7 +105,7 @@ def transform_airflow(tmp_path_factory, pg_server_url):
         env=env, cwd=PROJECT_ROOT, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
     yield {"runner": runner, "results": results, "log": root / "airflow.log", "steps": [0], "url": url,
-           "schemas": schemas, "ops": f"{prefix}ops"}
+           "schemas": schemas, "ops": "ops"}
     runner.stdin.close()
     try:
         runner.wait(timeout=5)

@@ -12,7 +12,8 @@ this project (the reasons are in docs/TRANSFORM.md):
    producer (it would wait forever for a producer that cannot start).
 2. A model's (or seed's) task carries its dbt tests too: the producer's `dbt build` runs every test,
    Cosmos aggregates them per model (a test of several models counts for each), and the model's task
-   fails when its tests fail — without retry: a failed test is a finding about the data. Cosmos'
+   fails when one of its tests fails — without retry: a failed test is a finding about the data
+   (TestVerdicts: a test skipped because another of its parents failed does not count). Cosmos'
    own test tasks (TestBehavior.AFTER_EACH: ~86 more task instances, each a scheduling round trip and
    under Kubernetes a pod start) are not rendered (TestBehavior.NONE, with the producer's
    `--resource-type` filter that NONE adds removed, so the build still runs the tests).
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
@@ -41,9 +43,8 @@ from typing import Any
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow.triggers.base import TaskFailedEvent, TaskSkippedEvent, TaskSuccessEvent, TriggerEvent
 from cosmos.listeners.dag_run_listener import EventStatus
-from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
 from cosmos.operators._watcher.base import BaseConsumerSensor
-from cosmos.operators._watcher.state import PRODUCER_FINAL_STATES, get_xcom_val
+from cosmos.operators._watcher.state import PRODUCER_FINAL_STATES, get_xcom_val, safe_xcom_push
 from cosmos.operators._watcher.triggerer import WatcherEventReason, WatcherTrigger
 from cosmos.operators.watcher import DbtRunWatcherOperator, DbtSeedWatcherOperator
 
@@ -115,17 +116,66 @@ def _publish_only_what_consumers_read(producer: Any) -> None:
     def lean_parse_callable() -> Callable[[str, Any], None]:
         parse = make_parse_callable()
 
+        verdicts = TestVerdicts(getattr(producer, "tests_per_model", {}) or {})
+
         def parse_unless_unread(line: str, extra_kwargs: Any) -> None:
             try:
-                name = (json.loads(line).get("info") or {}).get("name")
+                event = json.loads(line)
+                name = (event.get("info") or {}).get("name")
             except (ValueError, AttributeError):
-                name = None
+                event, name = None, None
+            if name == "NodeFinished":
+                context = (extra_kwargs or {}).get("context") or {}
+                verdicts.record(event, context.get("ti"))
             if name not in UNREAD_NODE_EVENTS:
                 parse(line, extra_kwargs)
 
         return parse_unless_unread
 
     producer._make_parse_callable = lean_parse_callable
+
+
+def tests_verdict_xcom_key(model_unique_id: str) -> str:
+    return f"{model_unique_id.replace('.', '__')}_tests_verdict"
+
+
+class TestVerdicts:
+    """Per model, the verdict of its dbt tests in the producer's build, pushed to XCom when all reported.
+
+    `fail` when one of them failed or errored; `pass` otherwise — a test dbt skipped because *another*
+    of its parents failed does not fail this model (that parent's task fails; the skipped test still
+    reaches ops.quality_results as a failed check, so the gate blocks). Cosmos' own aggregate counts a
+    skipped test as a failure, which failed every model sharing a relationships test with a failed one.
+    """
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, tests_per_model: dict[str, list[str]]):
+        self.tests_per_model = tests_per_model
+        self.models_of: dict[str, list[str]] = {}
+        for model, tests in tests_per_model.items():
+            for test in tests:
+                self.models_of.setdefault(test, []).append(model)
+        self.statuses: dict[str, str] = {}
+        self.lock = threading.Lock()
+
+    def record(self, event: dict[str, Any], ti: Any) -> None:
+        node = ((event.get("data") or {}).get("node_info")) or {}
+        test, status = node.get("unique_id"), str(node.get("node_status") or "")
+        if test not in self.models_of or not status:
+            return
+        with self.lock:
+            self.statuses[test] = status
+            ready = [(m, self.verdict(m)) for m in self.models_of[test]]
+        for model, verdict in ready:
+            if verdict and ti is not None:
+                safe_xcom_push(task_instance=ti, key=tests_verdict_xcom_key(model), value=verdict)
+
+    def verdict(self, model: str) -> str | None:
+        statuses = [self.statuses.get(t) for t in self.tests_per_model.get(model, [])]
+        if any(s in ("fail", "error", "runtime error") for s in statuses):
+            return "fail"
+        return "pass" if all(statuses) else None
 
 
 def _start_and_end_in_triggerer(consumer: Any) -> None:
@@ -182,7 +232,7 @@ class _WithTests:
             return False
         if context["ti"].try_number > 1 or not self.has_tests:
             return True  # a retry built the node with its tests (`dbt build --select`)
-        status = get_xcom_val(context["ti"], self.producer_task_id, get_tests_status_xcom_key(self.model_unique_id))
+        status = get_xcom_val(context["ti"], self.producer_task_id, tests_verdict_xcom_key(self.model_unique_id))
         return self._judge_tests(tests_verdict(status, self._get_producer_task_status(context)))
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> None:
@@ -230,7 +280,7 @@ class WatcherEndTrigger(WatcherTrigger):
 
     async def _tests_verdict(self) -> str:
         while True:
-            status = await self.get_xcom_val(get_tests_status_xcom_key(self.model_unique_id))
+            status = await self.get_xcom_val(tests_verdict_xcom_key(self.model_unique_id))
             verdict = tests_verdict(status, await self._get_producer_task_status())
             if verdict:
                 return verdict
