@@ -49,14 +49,16 @@ def copy_raw(source_url: str, target_url: str) -> int:
     from psycopg2 import sql
 
     from game_market_pipeline.ingest.staging import ensure_staging_table
+    from game_market_pipeline.transform.sources import source_tables
 
+    staging = {table for _, _, table in source_tables()}  # not raw.quarantine and other non-staging tables
     src, dst = psycopg2.connect(source_url), psycopg2.connect(target_url)
     rows = 0
     with src.cursor() as scur, dst.cursor() as dcur:
         dcur.execute("DROP SCHEMA IF EXISTS raw CASCADE; CREATE SCHEMA raw")
         scur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
                      "AND table_type = 'BASE TABLE' ORDER BY 1", (RAW_SCHEMA,))
-        for (table,) in scur.fetchall():
+        for (table,) in [row for row in scur.fetchall() if row[0] in staging]:
             ident = sql.Identifier(RAW_SCHEMA, table)
             ensure_staging_table(dcur, RAW_SCHEMA, table)
             buffer = io.StringIO()
