@@ -25,7 +25,8 @@ this project (the reasons are in docs/TRANSFORM.md):
    dbt's NodeStart/NodeCompiling/NodeExecuting events (3 of the ~5 pushes per node, nobody reads them
    once the node has finished) and, with `enable_watcher_reliable_retry`, rewrites an Airflow Variable
    holding *every* XCom so far after each push (quadratic; it only serves a producer retry, and the
-   producer has none). With both, the producer's `dbt build` took 190 s where it takes 38 s without.
+   producer has none). With both, the producer's `dbt build` of the local data took 190 s; without
+   them, 34-60 s beside a bare build of 39-41 s (docs/TRANSFORM.md).
 5. The run_results.json of the one build reaches `ops.dbt_run_results` through the producer's
    callback (quality.dbt_results.store_run_results_callback); a consumer's retry stores its own.
 """
