@@ -5,18 +5,18 @@ how to run), each built by a function here so tests and the gate/promotion code 
 
 - Render: `LoadMode.DBT_MANIFEST` from the committed dbt/target/manifest.json — parsing the DAG
   never runs dbt (`make dbt-manifest` rebuilds the manifest; a test fails when it is stale).
-  `TestBehavior.AFTER_EACH`: each model with tests is a task group `run >> test`; a test with
-  several parents (relationships) runs detached, in its own task after all its parents.
-  Test tasks are never retried: dbt_project.yml gives every data test
-  `meta.cosmos.operator_kwargs.retries: 0`, which Cosmos applies to the test tasks.
+  WATCHER: `TestBehavior.NONE` (a model's task carries its tests). LOCAL: `TestBehavior.AFTER_EACH`,
+  each model with tests a task group `run >> test`, multi-parent tests detached; test tasks are never
+  retried (dbt_project.yml: `meta.cosmos.operator_kwargs.retries: 0`).
 - Project: dbt/ next to dags/ (paths from `__file__`), no dbt packages (`install_deps` off).
 - Profile: `PostgresUserPasswordProfileMapping` on the `warehouse_db` connection, schema = the
   target schema (env GMP_DBT_SCHEMA, default analytics_audit). Cosmos writes the password into the
   dbt process's environment (`COSMOS_CONN_POSTGRES_PASSWORD`), never into profiles.yml.
-- Execution: `ExecutionMode.LOCAL` with `InvocationMode.DBT_RUNNER`: dbt runs inside the task's
-  process through dbt's Python API (measured on `airflow dags test transform_warehouse`, 143 dbt
-  tasks on 2 cores: 210 s, against 573 s with one `dbt` subprocess per task, which paid Python
-  start-up and dbt imports every time). `dbt_executable_path` stays set for the CLI fallback.
+- Execution: `ExecutionMode.WATCHER` (default, $GMP_DBT_EXECUTION_MODE=watcher): one `dbt build` per
+  DAG run in the producer task, one task per model/seed that starts and ends in the triggerer; the
+  wiring around Cosmos is in transform.watcher, the reasons and figures in docs/TRANSFORM.md.
+  `local` is the previous design, kept as a fallback: `ExecutionMode.LOCAL` + `TestBehavior.AFTER_EACH`
+  with `InvocationMode.DBT_RUNNER`, one dbt invocation per model and per test group (143 dbt tasks).
 
 Schedule: the OR of the per-source Assets (`raw/_rawg | raw/_tcgdex | ...`, assets.source_asset),
 which every load task of the source emits next to its own table's Asset: any endpoint's fresh data
@@ -235,7 +235,14 @@ def transform_schedule(loaded: LoadedConfig) -> Any:
     return reduce(operator.or_, assets)
 
 
-def _doc_md(schema: str) -> str:
+def _doc_md(schema: str, mode: str = WATCHER_MODE) -> str:
+    how = (
+        """- **dbt runs once**: `dbt.dbt_producer_watcher` builds every seed, model and test (Cosmos WATCHER mode);
+  each `dbt.<model>_run` / `dbt.<seed>_seed` task shows that node's result *and its tests'* (a failed
+  test fails the model's task, without retry); details in docs/TRANSFORM.md"""
+        if mode == WATCHER_MODE
+        else """- **tests**: after each model (`<model>.test`), relationships tests detached; test tasks are not retried"""
+    )
     return f"""### Transform: raw staging -> silver -> gold (dbt, rendered by Cosmos)
 
 - **trigger**: any source Asset `postgres://warehouse:5432/warehouse/raw/_<source>` (OR of all; every load task
@@ -243,7 +250,7 @@ def _doc_md(schema: str) -> str:
 - **builds into**: schema `{schema}` (one build = one schema; the write-audit-publish tasks promote it)
 - **layers**: `stg_*` typed latest versions, `int_*` conformed, `dim_*`/`fact_*`/`bridge_*` star
   schemas, `mart_*` analytics (see the README, Warehouse)
-- **tests**: after each model (`<model>.test`), relationships tests detached; test tasks are not retried
+{how}
 
 Rendered from `dbt/target/manifest.json`: after changing dbt/, run `make dbt-manifest`.
 """
@@ -293,7 +300,7 @@ def build_transform_dag(
         max_active_runs=1,  # builds of one schema never overlap
         default_args=default_args,
         tags=["transform", "dbt", "warehouse"],
-        doc_md=_doc_md(build_schema),
+        doc_md=_doc_md(build_schema, mode),
         description=f"dbt (Cosmos): raw staging -> silver -> gold, built into schema {build_schema}",
         **dict(dag_kwargs or {}),
     ) as dag:
