@@ -1,8 +1,10 @@
 """DAG integrity of the transform DAG (dags/transform_warehouse.py, rendered by Cosmos).
 
 - parsing renders from the committed manifest: no dbt, no subprocess, no connection, bounded time;
-- the rendered tasks are exactly what the AFTER_EACH rules make of the manifest's models and tests;
-- test tasks are never retried; detached (multi-parent) tests run after all their parents;
+- WATCHER mode (the default): one producer task (one `dbt build`), one task per model and seed which
+  starts after the build and starts/ends in the triggerer (transform.watcher); a retry re-runs one node;
+- LOCAL mode (GMP_DBT_EXECUTION_MODE=local, the fallback): the tasks are exactly what the AFTER_EACH
+  rules make of the manifest; test tasks are never retried; detached tests run after all their parents;
 - scheduled on the OR of the per-source staging Assets (`raw/_<source>`, which every load task emits),
   never on one Asset per endpoint; the password reaches dbt only as an env variable;
 - `build_transform_dag` returns the dbt task group so the gate/promotion tasks can follow it.
@@ -33,6 +35,8 @@ from game_market_pipeline.transform.manifest import MANIFEST_PATH
 DAG_FILE = Path(__file__).resolve().parents[2] / "dags" / "transform_warehouse.py"
 PARSE_BUDGET_SECONDS = 15.0  # cold import of Airflow + Cosmos and the render, on a 2-core CI machine
 TESTABLE = ("model", "seed", "snapshot")
+PRODUCER = "dbt.dbt_producer_watcher"
+PRODUCER_DONE = "dbt.dbt_producer_watcher_done"
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +66,13 @@ def parsed(request):
         monkeypatch.undo()
     print(f"\ntransform DAG parse: {elapsed:.2f}s, {len(namespace['dag'].tasks)} tasks in the DAG")
     return namespace["dag"], namespace["dbt_group"], elapsed, calls
+
+
+@pytest.fixture(scope="module")
+def local_dag():
+    """The DAG in LOCAL mode (one dbt invocation per task): the fallback, GMP_DBT_EXECUTION_MODE=local."""
+    dag, _ = cosmos_config.build_transform_dag(dag_id="transform_local_check", execution_mode="local")
+    return dag
 
 
 @pytest.fixture(scope="module")
@@ -100,11 +111,80 @@ def dbt_tasks(dag) -> list:
     return [t for t in dag.tasks if t.task_id.startswith(f"{cosmos_config.DBT_TASK_GROUP_ID}.")]
 
 
-def test_rendered_tasks_match_the_manifest(parsed, manifest):
+def watcher_task_ids(manifest: dict) -> set[str]:
+    """WATCHER mode: one producer (+ Cosmos' skip-absorbing gateway) and one task per model and seed."""
+    verbs = {"model": "run", "seed": "seed", "snapshot": "snapshot"}
+    return {f"dbt.{n['name']}_{verbs[n['resource_type']]}" for n in manifest["nodes"].values()
+            if n["resource_type"] in verbs} | {PRODUCER, PRODUCER_DONE}
+
+
+def test_watcher_renders_one_build_and_one_task_per_model(parsed, manifest):
     dag, dbt_group, _, _ = parsed
+    from game_market_pipeline.transform.watcher import ModelWithTestsWatcherOperator
+
+    assert {t.task_id for t in dbt_tasks(dag)} == watcher_task_ids(manifest)
+    models = sum(1 for n in manifest["nodes"].values() if n["resource_type"] == "model")
+    assert models >= 45 and sum(isinstance(t, ModelWithTestsWatcherOperator) for t in dag.tasks) == models
+    assert len(dag.tasks) < 70  # was 149 with one task per test group (LOCAL / AFTER_EACH)
+    producer = dag.get_task(PRODUCER)
+    assert type(producer).__name__ == "DbtProducerWatcherOperator"
+    assert producer.upstream_task_ids == {"prepare_audit_schema"}
+    assert producer.retries == 0  # never re-runs dbt; a failed node's own task retries it
+    assert "--resource-type" not in (producer.dbt_cmd_flags or [])  # the one build runs every test too
+    assert Path(producer.dbt_executable_path) == Path(sys.executable).parent / "dbt"
+    assert producer.install_deps is False and Path(producer.project_dir) == DAG_FILE.parents[1] / "dbt"
+
+
+def test_watcher_node_tasks_start_after_the_build_and_follow_the_refs(parsed):
+    dag, _, _, _ = parsed
+    from airflow.sdk import TriggerRule
+
+    nodes = [t for t in dbt_tasks(dag) if t.task_id not in (PRODUCER, PRODUCER_DONE)]
+    roots = [t for t in nodes if PRODUCER in t.upstream_task_ids]
+    assert roots and all(t.trigger_rule == TriggerRule.ONE_DONE for t in roots)  # after a failed build too
+    assert all(t.upstream_task_ids <= {x.task_id for x in nodes} for t in nodes if t not in roots)
+    assert all(t.upstream_task_ids == {PRODUCER} for t in roots)
+    fact = dag.get_task("dbt.fact_tcg_card_prices_run")
+    assert {"dbt.stg_tcgdex__card_versions_run", "dbt.stg_pokemontcg__card_versions_run",
+            "dbt.tcg_price_variants_seed"} <= fact.upstream_task_ids
+
+
+def test_watcher_model_task_carries_its_tests_and_retries_alone(parsed, manifest):
+    dag, _, _, _ = parsed
+    tested = {n["depends_on"]["nodes"][0] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
+    fact = dag.get_task("dbt.fact_games_run")
+    assert fact.has_tests is ("model.game_market.fact_games" in tested) is True
+    assert fact.retries == load_config().config.dag_defaults.retries
+    assert fact.base_cmd == ["build"]  # a retry: `dbt build --select fact_games` (the model and its tests)
+    assert all(dag.get_task(f"dbt.{n['name']}_run").has_tests is (uid in tested)
+               for uid, n in manifest["nodes"].items() if n["resource_type"] == "model")
+
+
+def test_watcher_node_tasks_start_and_end_in_the_triggerer(parsed):
+    """No worker (no pod under the KubernetesExecutor) for a node task; the serialized DAG keeps that."""
+    dag, _, _, _ = parsed
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    from game_market_pipeline.transform.watcher import END_TRIGGER_PATH
+
+    scheduler_dag = DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag))
+    task = scheduler_dag.get_task("dbt.fact_games_run")
+    assert task.start_from_trigger is True
+    assert task.start_trigger_args.trigger_cls == END_TRIGGER_PATH
+    assert task.start_trigger_args.next_method == "execute_complete"
+    kwargs = task.start_trigger_args.trigger_kwargs
+    kwargs = kwargs.get("__var", kwargs)
+    assert kwargs["run_id"] == "{{ run_id }}" and "run_id" in task.template_fields  # rendered by the triggerer
+    assert (kwargs["model_unique_id"], kwargs["producer_task_id"], kwargs["has_tests"]) == (
+        "model.game_market.fact_games", PRODUCER, True)
+    assert scheduler_dag.get_task(PRODUCER).start_from_trigger is False
+
+
+def test_local_mode_renders_the_after_each_tasks_of_the_manifest(local_dag, manifest):
+    dag = local_dag
     expected = expected_task_ids(manifest)
     assert {t.task_id for t in dbt_tasks(dag)} == expected
-    assert set(dbt_group.children) and all(t.task_group.group_id.startswith("dbt") for t in dbt_tasks(dag))
+    assert all(t.task_group.group_id.startswith("dbt") for t in dbt_tasks(dag))
     nodes = manifest["nodes"].values()
     models = sum(1 for n in nodes if n["resource_type"] == "model")
     detached = sum(1 for n in nodes if n["resource_type"] == "test" and len(n["depends_on"]["nodes"]) > 1)
@@ -113,8 +193,8 @@ def test_rendered_tasks_match_the_manifest(parsed, manifest):
     assert models >= 45 and detached >= 20
 
 
-def test_every_model_runs_its_tests_and_unit_tests_right_after_it(parsed, manifest):
-    dag, _, _, _ = parsed
+def test_local_mode_runs_every_models_tests_and_unit_tests_right_after_it(local_dag, manifest):
+    dag = local_dag
     for uid, node in manifest["nodes"].items():
         if node["resource_type"] != "model":
             continue
@@ -126,8 +206,8 @@ def test_every_model_runs_its_tests_and_unit_tests_right_after_it(parsed, manife
         assert f"dbt.{unit_test['model']}.test" in dag.task_dict
 
 
-def test_test_tasks_are_not_retried_and_run_tasks_are(parsed):
-    dag, _, _, _ = parsed
+def test_local_mode_test_tasks_are_not_retried_and_run_tasks_are(local_dag):
+    dag = local_dag
     tests = [t for t in dbt_tasks(dag) if t.task_id.endswith((".test", "_test"))]
     others = [t for t in dbt_tasks(dag) if t not in tests]
     assert tests and others
@@ -135,8 +215,8 @@ def test_test_tasks_are_not_retried_and_run_tasks_are(parsed):
     assert {t.retries for t in others} == {load_config().config.dag_defaults.retries}
 
 
-def test_detached_tests_run_after_all_their_parents(parsed, manifest):
-    dag, _, _, _ = parsed
+def test_local_mode_detached_tests_run_after_all_their_parents(local_dag, manifest):
+    dag = local_dag
     names = {uid: node["name"] for uid, node in manifest["nodes"].items()}
     for node in manifest["nodes"].values():
         if node["resource_type"] != "test" or len(node["depends_on"]["nodes"]) < 2:
@@ -148,8 +228,8 @@ def test_detached_tests_run_after_all_their_parents(parsed, manifest):
                 task.task_id, parent)
 
 
-def test_model_dependencies_follow_the_refs(parsed, manifest):
-    dag, _, _, _ = parsed
+def test_local_mode_model_dependencies_follow_the_refs(local_dag, manifest):
+    dag = local_dag
     fact = dag.get_task("dbt.fact_tcg_card_prices.run")
     assert "dbt.stg_tcgdex__card_versions.test" in fact.upstream_task_ids
     assert "dbt.stg_pokemontcg__card_versions.test" in fact.upstream_task_ids
@@ -211,8 +291,8 @@ def test_source_asset_uri_is_already_canonical_for_the_postgres_provider():
     assert not any(e.table_name.startswith("_") for e in load_config().endpoints)
 
 
-def test_execution_runs_the_venvs_dbt_locally_without_packages(parsed):
-    dag, _, _, _ = parsed
+def test_local_mode_runs_the_venvs_dbt_without_packages(local_dag):
+    dag = local_dag
     from cosmos.constants import InvocationMode
 
     run = dag.get_task("dbt.fact_games.run")
@@ -229,7 +309,7 @@ def test_profile_targets_the_schema_parameter(parsed, monkeypatch):
     dag, _, _, _ = parsed
     from cosmos.profiles import PostgresUserPasswordProfileMapping
 
-    profile = dag.get_task("dbt.fact_games.run").profile_config
+    profile = dag.get_task(PRODUCER).profile_config
     assert isinstance(profile.profile_mapping, PostgresUserPasswordProfileMapping)
     assert profile.profile_mapping.conn_id == "warehouse_db"
     assert profile.profile_mapping.profile_args["schema"] == cosmos_config.target_schema()
@@ -274,3 +354,133 @@ def test_gate_tasks_can_follow_the_dbt_group():
     roots = [t for t in group_tasks if not any(u.task_id.startswith("dbt.") for u in t.upstream_list)]
     assert leaves and all("gate" in t.downstream_task_ids for t in leaves)
     assert roots and all("prepare" in t.upstream_task_ids for t in roots)
+
+
+# --- the watcher's triggerer side and producer filter (transform.watcher), without Airflow running ---
+
+
+def _end_events(xcoms: dict, producer_state: str, try_number: int = 1, has_tests: bool = True) -> list:
+    """Every event WatcherEndTrigger yields when the producer's XComs and state are as given."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from game_market_pipeline.transform.watcher import WatcherEndTrigger
+
+    class Canned(WatcherEndTrigger):
+        async def get_xcom_val(self, key):
+            return xcoms.get(key)
+
+        async def _get_producer_task_status(self):
+            return producer_state
+
+    trigger = Canned(model_unique_id="model.game_market.fact_games", producer_task_id=PRODUCER,
+                     dag_id="transform_warehouse", run_id="r1", map_index=-1, poke_interval=0.01,
+                     has_tests=has_tests)
+    trigger._task_instance = SimpleNamespace(try_number=try_number)
+
+    async def collect():
+        return [event async for event in trigger.run()]
+
+    return asyncio.run(collect())
+
+
+STATUS_KEY = "model__game_market__fact_games_status"
+TESTS_KEY = "model__game_market__fact_games_tests_verdict"
+
+
+def test_end_trigger_ends_the_task_in_the_triggerer():
+    from airflow.triggers.base import TaskFailedEvent, TaskSuccessEvent, TriggerEvent
+
+    ok = {STATUS_KEY: {"status": "success", "outlet_uris": []}}
+    [event] = _end_events({**ok, TESTS_KEY: "pass"}, "success")
+    assert isinstance(event, TaskSuccessEvent)
+    [event] = _end_events({STATUS_KEY: {"status": "error", "outlet_uris": []}}, "failed")
+    assert isinstance(event, TaskFailedEvent)  # the model failed: Airflow routes it to its retry
+    [event] = _end_events({**ok, TESTS_KEY: "fail"}, "failed")  # tests failed: the worker fails it, no retry
+    assert type(event) is TriggerEvent and event.payload["reason"] == "tests_failed"
+    [event] = _end_events(ok, "failed")  # the build stopped before the model's tests ran: retried
+    assert isinstance(event, TaskFailedEvent)
+    [event] = _end_events(ok, "success", has_tests=False)
+    assert isinstance(event, TaskSuccessEvent)
+
+
+def test_end_trigger_sends_a_retry_back_to_a_worker():
+    from airflow.triggers.base import TriggerEvent
+
+    [event] = _end_events({STATUS_KEY: {"status": "error", "outlet_uris": []}}, "failed", try_number=2)
+    assert type(event) is TriggerEvent and event.payload["reason"] == "producer_skipped"  # -> dbt build --select
+
+
+def test_end_trigger_serializes_to_itself():
+    from game_market_pipeline.transform.watcher import END_TRIGGER_PATH, WatcherEndTrigger
+
+    trigger = WatcherEndTrigger(model_unique_id="model.game_market.dim_date", producer_task_id=PRODUCER,
+                                dag_id="d", run_id="r", map_index=-1, has_tests=True)
+    path, kwargs = trigger.serialize()
+    assert path == END_TRIGGER_PATH and kwargs["has_tests"] is True
+    assert WatcherEndTrigger(**kwargs).serialize() == (path, kwargs)
+
+
+def test_producer_publishes_only_what_the_consumers_read():
+    from types import SimpleNamespace
+
+    from cosmos import settings
+
+    from game_market_pipeline.transform.watcher import _publish_only_what_consumers_read
+
+    seen: list[str] = []
+    producer = SimpleNamespace(task_id="p", retries=0, _make_parse_callable=lambda: lambda line, _: seen.append(line))
+    _publish_only_what_consumers_read(producer)
+    parse = producer._make_parse_callable()
+    for name in ("NodeStart", "NodeCompiling", "NodeExecuting", "NodeFinished", "LogModelResult", "MainReportVersion"):
+        parse(json.dumps({"info": {"name": name}}), {})
+    parse("not json", {})  # dbt's non-JSON output still reaches Cosmos (it logs it)
+    names = [json.loads(line)["info"]["name"] for line in seen[:-1]]
+    assert names == ["NodeFinished", "LogModelResult", "MainReportVersion"] and seen[-1] == "not json"
+    assert settings.enable_watcher_reliable_retry is False  # no quadratic Variable backup per XCom
+    with pytest.raises(ValueError, match="retries=0"):
+        _publish_only_what_consumers_read(SimpleNamespace(task_id="p", retries=2, _make_parse_callable=None))
+
+
+def test_execution_mode_and_threads_are_checked(monkeypatch):
+    monkeypatch.setenv("GMP_DBT_EXECUTION_MODE", "Kubernetes")
+    with pytest.raises(ValueError, match="GMP_DBT_EXECUTION_MODE='kubernetes'"):
+        cosmos_config.execution_mode_name()
+    monkeypatch.setenv("GMP_DBT_EXECUTION_MODE", "LOCAL")
+    assert cosmos_config.execution_mode_name() == "local"
+    monkeypatch.setenv("GMP_DBT_THREADS", "zero")
+    with pytest.raises(ValueError, match="GMP_DBT_THREADS='zero'"):
+        cosmos_config.dbt_threads()
+    monkeypatch.setenv("GMP_DBT_THREADS", "8")
+    assert cosmos_config.profile_config().profile_mapping.profile_args["threads"] == 8
+
+
+def test_producer_resources_are_checked(monkeypatch):
+    assert cosmos_config.producer_pod_override("") == {}
+    with pytest.raises(ValueError, match="GMP_DBT_PRODUCER_RESOURCES: expected an object"):
+        cosmos_config.producer_pod_override('{"cpu": "2"}')
+    with pytest.raises(ValueError, match="GMP_DBT_PRODUCER_RESOURCES"):
+        cosmos_config.producer_pod_override("cpu=2")
+
+
+def test_test_verdicts_blame_a_model_for_its_failed_tests_not_for_tests_skipped_by_another_parent():
+    from types import SimpleNamespace
+
+    from game_market_pipeline.transform.watcher import TestVerdicts
+
+    pushed: dict[str, str] = {}
+    ti = SimpleNamespace(xcom_push=lambda key, value: pushed.__setitem__(key, value))
+    fk = "test.game_market.relationships_bridge_game_genre_game_key__fact_games"
+    verdicts = TestVerdicts({"model.game_market.bridge_game_genre": ["test.game_market.not_null_bridge", fk],
+                             "model.game_market.fact_games": ["test.game_market.unique_fact_games", fk]})
+
+    def finished(uid, status):
+        verdicts.record({"data": {"node_info": {"unique_id": uid, "node_status": status}}}, ti)
+
+    finished("test.game_market.not_null_bridge", "pass")
+    assert pushed == {}  # the bridge's relationships test has not reported yet
+    finished(fk, "skipped")  # fact_games failed: dbt skipped the test both models share
+    finished("test.game_market.unique_fact_games", "skipped")
+    assert pushed["model__game_market__bridge_game_genre_tests_verdict"] == "pass"
+    finished("test.game_market.unique_fact_games", "fail")
+    assert pushed["model__game_market__fact_games_tests_verdict"] == "fail"

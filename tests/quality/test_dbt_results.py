@@ -100,6 +100,18 @@ def test_dbt_build_check_from_task_states():
     assert not missing.passed and "no dbt task state" in missing.detail
 
 
+def test_dbt_build_check_judges_the_watcher_node_tasks_not_the_producer():
+    """WATCHER mode: fact_games failed in the one build, its task's retry rebuilt it: the build is complete."""
+    recovered = {"dbt.dbt_producer_watcher": "failed", "dbt.dbt_producer_watcher_done": "upstream_failed",
+                 "dbt.fact_games_run": "success", "dbt.dim_date_run": "success"}
+    ok = dbt_build_check(recovered)
+    assert ok.passed and ok.detail == "2 dbt task(s), all successful"
+    bad = dbt_build_check({**recovered, "dbt.fact_games_run": "failed"})
+    assert not bad.passed and bad.observed == 1 and "dbt.fact_games_run (failed)" in bad.detail
+    # the producer alone (no node task rendered): its state is the verdict
+    assert not dbt_build_check({"dbt.dbt_producer_watcher": "failed"}).passed
+
+
 def test_per_build_target_path_is_read(tmp_path):
     target = tmp_path / "build-1" / "fact_games_test" / "target"
     target.mkdir(parents=True)

@@ -7,7 +7,8 @@ Two sources, both per build:
   its own pod. A per-build target directory (`dbt_target_path`) is read too, for runs outside Cosmos;
 - the Airflow states of the build's dbt tasks (`dbt.build`): a model that failed to build, a test task that
   failed, a task that never ran — whatever dbt wrote or not, a build whose dbt tasks did not all succeed
-  fails this check.
+  fails this check. In WATCHER mode the per-node tasks are judged, not the producer's own state (a node
+  that failed in the one build and was rebuilt by its task's retry leaves the build complete).
 
 Each dbt test becomes a check `dbt.<test unique_id>`: status `pass` passes; `warn` is a failed `warn` check;
 `fail`, `error` and `skipped` are failed `error` checks. A model, seed or snapshot that errored is a failed
@@ -30,6 +31,11 @@ log = logging.getLogger(__name__)
 _TEST_PREFIXES = ("test.", "unit_test.")
 _BUILDABLE_PREFIXES = ("model.", "seed.", "snapshot.")
 _OK_TASK_STATES = frozenset({"success", "skipped"})
+# Cosmos WATCHER mode: the task running the one `dbt build`, and its skip-absorbing gateway. Their state
+# is judged through the per-node tasks (transform.watcher): a node that failed in the build fails its
+# own task, whose retry rebuilds it alone; a build whose node tasks all succeeded is complete even
+# though the producer's own run failed.
+_WATCHER_PRODUCER_TASKS = ("dbt_producer_watcher", "dbt_producer_watcher_done")
 
 
 def slim_run_results(
@@ -125,12 +131,14 @@ def dbt_build_check(
             None,
             "no dbt task state found for this build",
         )
+    node_states = {t: s for t, s in task_states.items() if t.rsplit(".", 1)[-1] not in _WATCHER_PRODUCER_TASKS}
+    judged = node_states or task_states
     bad = sorted(
         f"{task} ({state})"
-        for task, state in task_states.items()
+        for task, state in judged.items()
         if str(state).lower() not in _OK_TASK_STATES
     )
-    detail = f"{len(task_states)} dbt task(s)" + (
+    detail = f"{len(judged)} dbt task(s)" + (
         f"; not successful: {', '.join(bad)}" if bad else ", all successful"
     )
     return CheckResult(

@@ -5,18 +5,18 @@ how to run), each built by a function here so tests and the gate/promotion code 
 
 - Render: `LoadMode.DBT_MANIFEST` from the committed dbt/target/manifest.json — parsing the DAG
   never runs dbt (`make dbt-manifest` rebuilds the manifest; a test fails when it is stale).
-  `TestBehavior.AFTER_EACH`: each model with tests is a task group `run >> test`; a test with
-  several parents (relationships) runs detached, in its own task after all its parents.
-  Test tasks are never retried: dbt_project.yml gives every data test
-  `meta.cosmos.operator_kwargs.retries: 0`, which Cosmos applies to the test tasks.
+  WATCHER: `TestBehavior.NONE` (a model's task carries its tests). LOCAL: `TestBehavior.AFTER_EACH`,
+  each model with tests a task group `run >> test`, multi-parent tests detached; test tasks are never
+  retried (dbt_project.yml: `meta.cosmos.operator_kwargs.retries: 0`).
 - Project: dbt/ next to dags/ (paths from `__file__`), no dbt packages (`install_deps` off).
 - Profile: `PostgresUserPasswordProfileMapping` on the `warehouse_db` connection, schema = the
   target schema (env GMP_DBT_SCHEMA, default analytics_audit). Cosmos writes the password into the
   dbt process's environment (`COSMOS_CONN_POSTGRES_PASSWORD`), never into profiles.yml.
-- Execution: `ExecutionMode.LOCAL` with `InvocationMode.DBT_RUNNER`: dbt runs inside the task's
-  process through dbt's Python API (measured on `airflow dags test transform_warehouse`, 143 dbt
-  tasks on 2 cores: 210 s, against 573 s with one `dbt` subprocess per task, which paid Python
-  start-up and dbt imports every time). `dbt_executable_path` stays set for the CLI fallback.
+- Execution: `ExecutionMode.WATCHER` (default, $GMP_DBT_EXECUTION_MODE=watcher): one `dbt build` per
+  DAG run in the producer task, one task per model/seed that starts and ends in the triggerer; the
+  wiring around Cosmos is in transform.watcher, the reasons and figures in docs/TRANSFORM.md.
+  `local` is the previous design, kept as a fallback: `ExecutionMode.LOCAL` + `TestBehavior.AFTER_EACH`
+  with `InvocationMode.DBT_RUNNER`, one dbt invocation per model and per test group (143 dbt tasks).
 
 Schedule: the OR of the per-source Assets (`raw/_rawg | raw/_tcgdex | ...`, assets.source_asset),
 which every load task of the source emits next to its own table's Asset: any endpoint's fresh data
@@ -35,6 +35,7 @@ can put `prepare >> dbt_group >> checks >> gate >> promote` around it (promotion
 
 from __future__ import annotations
 
+import json
 import operator
 import os
 import sys
@@ -59,7 +60,15 @@ DEFAULT_TARGET_SCHEMA = "analytics_audit"
 PROFILE_NAME = "game_market"
 TARGET_NAME = "airflow"
 DEFAULT_CONN_ID = "warehouse_db"
-DEFAULT_THREADS = 2
+THREADS_ENV = "GMP_DBT_THREADS"  # the same variable dbt/profiles.yml reads for command-line builds
+DEFAULT_THREADS = 4
+EXECUTION_MODE_ENV = "GMP_DBT_EXECUTION_MODE"
+# JSON {"requests": {...}, "limits": {...}}: the resources of the pod that runs the one `dbt build`
+# under the KubernetesExecutor (a pod_override of the producer task only; every other task keeps the
+# worker pod template). Unset: the producer gets the template's resources like any task.
+PRODUCER_RESOURCES_ENV = "GMP_DBT_PRODUCER_RESOURCES"
+WATCHER_MODE = "watcher"
+LOCAL_MODE = "local"
 
 
 class TransformDag(NamedTuple):
@@ -103,7 +112,27 @@ def _warehouse_profile_mapping_class() -> type:
     return WarehouseProfileMapping
 
 
-def profile_config(schema: str | None = None, conn_id: str = DEFAULT_CONN_ID, threads: int = DEFAULT_THREADS) -> Any:
+def dbt_threads(threads: int | None = None) -> int:
+    """dbt's threads: the argument, else $GMP_DBT_THREADS, else 4 (the watcher's one build uses them all)."""
+    value = threads if threads is not None else os.environ.get(THREADS_ENV) or DEFAULT_THREADS
+    try:
+        count = int(value)
+    except ValueError:
+        raise ValueError(f"{THREADS_ENV}={value!r}: dbt threads must be a whole number >= 1") from None
+    if count < 1:
+        raise ValueError(f"{THREADS_ENV}={value!r}: dbt threads must be a whole number >= 1")
+    return count
+
+
+def execution_mode_name(mode: str | None = None) -> str:
+    """`watcher` (default: one dbt build per run) or `local` (one dbt invocation per task), from $GMP_DBT_EXECUTION_MODE."""
+    name = (mode or os.environ.get(EXECUTION_MODE_ENV) or WATCHER_MODE).strip().lower()
+    if name not in (WATCHER_MODE, LOCAL_MODE):
+        raise ValueError(f"{EXECUTION_MODE_ENV}={name!r}: expected {WATCHER_MODE!r} or {LOCAL_MODE!r}")
+    return name
+
+
+def profile_config(schema: str | None = None, conn_id: str = DEFAULT_CONN_ID, threads: int | None = None) -> Any:
     from cosmos import ProfileConfig
 
     mapping_class = _warehouse_profile_mapping_class()
@@ -112,7 +141,7 @@ def profile_config(schema: str | None = None, conn_id: str = DEFAULT_CONN_ID, th
         target_name=TARGET_NAME,
         profile_mapping=mapping_class(
             conn_id=conn_id,
-            profile_args={"schema": target_schema(schema), "threads": threads, "connect_timeout": 10},
+            profile_args={"schema": target_schema(schema), "threads": dbt_threads(threads), "connect_timeout": 10},
         ),
     )
 
@@ -128,13 +157,14 @@ def project_config(project_dir: Path = DBT_PROJECT_DIR, manifest: Path | None = 
     )
 
 
-def render_config() -> Any:
+def render_config(mode: str | None = None) -> Any:
     from cosmos import LoadMode, RenderConfig, TestBehavior
     from cosmos.constants import SourceRenderingBehavior
 
     return RenderConfig(
         load_method=LoadMode.DBT_MANIFEST,
-        test_behavior=TestBehavior.AFTER_EACH,
+        # watcher: a model's task carries its tests' verdict (transform.watcher), no test tasks
+        test_behavior=TestBehavior.NONE if execution_mode_name(mode) == WATCHER_MODE else TestBehavior.AFTER_EACH,
         should_detach_multiple_parents_tests=True,
         source_rendering_behavior=SourceRenderingBehavior.NONE,
         # Models are built into the audit schema, which no consumer reads: the Asset consumers
@@ -143,14 +173,43 @@ def render_config() -> Any:
     )
 
 
-def execution_config() -> Any:
+def execution_config(mode: str | None = None) -> Any:
     from cosmos import ExecutionConfig, ExecutionMode, InvocationMode
 
+    if execution_mode_name(mode) == LOCAL_MODE:
+        return ExecutionConfig(
+            execution_mode=ExecutionMode.LOCAL,
+            invocation_mode=InvocationMode.DBT_RUNNER,
+            dbt_executable_path=str(venv_dbt_executable()),
+        )
     return ExecutionConfig(
-        execution_mode=ExecutionMode.LOCAL,
+        execution_mode=ExecutionMode.WATCHER,
         invocation_mode=InvocationMode.DBT_RUNNER,
         dbt_executable_path=str(venv_dbt_executable()),
+        # The producer is never retried: Cosmos would only skip the retry (it never runs a second
+        # `dbt build`); what failed is re-run by the failed model's own task (watcher.py).
+        setup_operator_args={"retries": 0, **producer_pod_override()},
     )
+
+
+def producer_pod_override(resources: str | None = None) -> dict[str, Any]:
+    """`executor_config` giving the producer's pod the resources of $GMP_DBT_PRODUCER_RESOURCES (else {})."""
+    raw = resources if resources is not None else os.environ.get(PRODUCER_RESOURCES_ENV, "")
+    if not raw.strip():
+        return {}
+    try:
+        parsed = json.loads(raw)
+        if not isinstance(parsed, dict) or not set(parsed) <= {"requests", "limits"}:
+            raise ValueError("expected an object with keys 'requests' and/or 'limits'")
+    except ValueError as err:
+        raise ValueError(f"{PRODUCER_RESOURCES_ENV}: {err} (got {raw[:200]!r})") from None
+    try:
+        from kubernetes.client import models as k8s
+    except ImportError as err:
+        raise ValueError(f"{PRODUCER_RESOURCES_ENV} is set but the kubernetes client is not installed "
+                         "(apache-airflow-providers-cncf-kubernetes)") from err
+    container = k8s.V1Container(name="base", resources=k8s.V1ResourceRequirements(**parsed))
+    return {"executor_config": {"pod_override": k8s.V1Pod(spec=k8s.V1PodSpec(containers=[container]))}}
 
 
 def schedule_sources(loaded: LoadedConfig) -> list[str]:
@@ -176,7 +235,14 @@ def transform_schedule(loaded: LoadedConfig) -> Any:
     return reduce(operator.or_, assets)
 
 
-def _doc_md(schema: str) -> str:
+def _doc_md(schema: str, mode: str = WATCHER_MODE) -> str:
+    how = (
+        """- **dbt runs once**: `dbt.dbt_producer_watcher` builds every seed, model and test (Cosmos WATCHER mode);
+  each `dbt.<model>_run` / `dbt.<seed>_seed` task shows that node's result *and its tests'* (a failed
+  test fails the model's task, without retry); details in docs/TRANSFORM.md"""
+        if mode == WATCHER_MODE
+        else """- **tests**: after each model (`<model>.test`), relationships tests detached; test tasks are not retried"""
+    )
     return f"""### Transform: raw staging -> silver -> gold (dbt, rendered by Cosmos)
 
 - **trigger**: any source Asset `postgres://warehouse:5432/warehouse/raw/_<source>` (OR of all; every load task
@@ -184,7 +250,7 @@ def _doc_md(schema: str) -> str:
 - **builds into**: schema `{schema}` (one build = one schema; the write-audit-publish tasks promote it)
 - **layers**: `stg_*` typed latest versions, `int_*` conformed, `dim_*`/`fact_*`/`bridge_*` star
   schemas, `mart_*` analytics (see the README, Warehouse)
-- **tests**: after each model (`<model>.test`), relationships tests detached; test tasks are not retried
+{how}
 
 Rendered from `dbt/target/manifest.json`: after changing dbt/, run `make dbt-manifest`.
 """
@@ -201,6 +267,7 @@ def build_transform_dag(
     schedule: Any = "staging_assets",
     operator_args: Mapping[str, Any] | None = None,
     dag_kwargs: Mapping[str, Any] | None = None,
+    execution_mode: str | None = None,
 ) -> TransformDag:
     """The transform DAG and its dbt task group (group id `dbt`). Pure: opens nothing, runs no dbt.
 
@@ -216,6 +283,7 @@ def build_transform_dag(
     defaults = loaded.config.dag_defaults if loaded.config else None
     warehouse_conn = conn_id or (loaded.config.warehouse.connection_id if loaded.config else DEFAULT_CONN_ID)
     build_schema = target_schema(schema)
+    mode = execution_mode_name(execution_mode)
     start = defaults.start_date if defaults else datetime(2026, 1, 1).date()
     default_args: dict[str, Any] = {
         "owner": defaults.owner if defaults else "data-platform",
@@ -232,7 +300,7 @@ def build_transform_dag(
         max_active_runs=1,  # builds of one schema never overlap
         default_args=default_args,
         tags=["transform", "dbt", "warehouse"],
-        doc_md=_doc_md(build_schema),
+        doc_md=_doc_md(build_schema, mode),
         description=f"dbt (Cosmos): raw staging -> silver -> gold, built into schema {build_schema}",
         **dict(dag_kwargs or {}),
     ) as dag:
@@ -240,8 +308,12 @@ def build_transform_dag(
             group_id=DBT_TASK_GROUP_ID,
             project_config=project_config(project_dir, manifest),
             profile_config=profile_config(build_schema, warehouse_conn),
-            execution_config=execution_config(),
-            render_config=render_config(),
+            execution_config=execution_config(mode),
+            render_config=render_config(mode),
             operator_args={"install_deps": False, **dict(operator_args or {})},
         )
+    if mode == WATCHER_MODE:
+        from game_market_pipeline.transform.watcher import wire_watcher_group
+
+        wire_watcher_group(dbt_group)
     return TransformDag(dag, dbt_group)
