@@ -185,3 +185,32 @@ def test_a_failed_verdict_without_failed_checks_says_incomplete():
     failed = VerdictRow(seed.BUILD_3, "failed", 2, 0, 0, datetime.now(UTC))
     html = quality_section(QualityHealth(latest=failed, recent_verdicts=[failed]), UiLinks("../"))
     assert "FAILED" in html and "incomplete" in html and "Every check of this build passed" not in html
+
+
+def test_budget_left_per_source_comes_from_the_calls_counted_today(harness, seeded):
+    """The calls the ingestion really counted (ops.api_calls, written by the seeding's runs) against
+    each source's budget: what is left today and this month, and no row for a source without one."""
+    from game_market_pipeline.health.queries import SourceBudget
+    from game_market_pipeline.health.render import budget_section
+
+    counted = dict(
+        harness.query(
+            "SELECT source, sum(calls)::int FROM ops.api_calls WHERE day = (now() AT TIME ZONE 'UTC')::date "
+            "GROUP BY source"
+        )
+    )
+    assert counted.get("rawg", 0) >= 1
+    budgets = (SourceBudget("rawg", 1000, 20000), SourceBudget("pokeapi", None, 10000))
+    conn = psycopg2.connect(harness.pg_url)
+    try:
+        report = collect(conn, SPECS, HealthSettings(budgets=budgets))
+    finally:
+        conn.close()
+    by_source = {row.budget.source: row for row in report.budgets}
+    assert set(by_source) == {"rawg", "pokeapi"}
+    rawg = by_source["rawg"]
+    assert rawg.calls_today == counted["rawg"] and rawg.left_today == 1000 - counted["rawg"]
+    assert rawg.left_this_month == 20000 - rawg.calls_this_month
+    assert by_source["pokeapi"].left_today is None
+    html = budget_section(report.budgets)
+    assert f"{1000 - counted['rawg']:,} left" in html and "(no limit)" in html

@@ -22,7 +22,13 @@ from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
 
 from game_market_pipeline.health import MOUNT_PREFIX
-from game_market_pipeline.health.queries import EndpointSpec, HealthReport, HealthSettings, collect
+from game_market_pipeline.health.queries import (
+    EndpointSpec,
+    HealthReport,
+    HealthSettings,
+    SourceBudget,
+    collect,
+)
 from game_market_pipeline.health.render import (
     ROLLBACK_DAG_ID,
     UiLinks,
@@ -79,7 +85,13 @@ def load_settings() -> tuple[list[EndpointSpec], HealthSettings, str]:
         raise WarehouseUnavailable("the pipeline config has problems; see the config_problems DAG")
     specs = [EndpointSpec(e.source, e.name, e.dag_id, e.schedule) for e in loaded.endpoints]
     promotion = config.quality.promotion
+    budgets = tuple(
+        SourceBudget(source.name, source.budget.calls_per_day, source.budget.calls_per_month)
+        for source in config.sources
+        if source.budget is not None
+    )
     settings = HealthSettings(
+        budgets=budgets,
         raw_schema=config.warehouse.raw_schema,
         ops_schema=config.warehouse.ops_schema,
         audit_schema=default_audit_schema(),

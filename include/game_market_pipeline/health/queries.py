@@ -167,6 +167,33 @@ class HealthReport:
     quality: QualityHealth
     production: ProductionHealth
     quarantine: dict[tuple[str, str], list[QuarantinedRecord]]
+    budgets: list[BudgetHealth] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SourceBudget:
+    """A source's call budget from the config (`budget:`); None = no limit of that kind."""
+
+    source: str
+    calls_per_day: int | None
+    calls_per_month: int | None
+
+
+@dataclass(frozen=True)
+class BudgetHealth:
+    budget: SourceBudget
+    calls_today: int  # every attempt sent to the source this UTC day (ops.api_calls)
+    calls_this_month: int
+
+    @property
+    def left_today(self) -> int | None:
+        per_day = self.budget.calls_per_day
+        return None if per_day is None else max(0, per_day - self.calls_today)
+
+    @property
+    def left_this_month(self) -> int | None:
+        per_month = self.budget.calls_per_month
+        return None if per_month is None else max(0, per_month - self.calls_this_month)
 
 
 @dataclass(frozen=True)
@@ -176,6 +203,7 @@ class HealthSettings:
     audit_schema: str = "analytics_audit"
     production_schema: str = "analytics"
     previous_schema: str = "analytics_previous"
+    budgets: tuple[SourceBudget, ...] = ()
 
 
 def error_summary(error: dict[str, Any]) -> str:
@@ -231,6 +259,7 @@ def collect(
         "verdicts": f"{ops}.quality_verdicts",
         "results": f"{ops}.quality_results",
         "promotions": f"{ops}.promotions",
+        "api_calls": f"{ops}.api_calls",
     }
     old_autocommit = conn.autocommit
     conn.autocommit = False
@@ -245,11 +274,33 @@ def collect(
                 quality=_quality(cur, settings, have),
                 production=_production(cur, settings, have),
                 quarantine=_quarantine(cur, settings, have),
+                budgets=_budgets(cur, settings, have, now),
             )
     finally:
         conn.rollback()
         conn.autocommit = old_autocommit
     return report
+
+
+def _budgets(cur: Any, settings: HealthSettings, have: set[str], now: datetime) -> list[BudgetHealth]:
+    """Calls sent per budgeted source today and this month (UTC), as the shared budget counts them."""
+    if not settings.budgets:
+        return []
+    used: dict[str, tuple[int, int]] = {}
+    if "api_calls" in have:
+        today = now.astimezone(UTC).date()
+        cur.execute(
+            sql.SQL("""
+            SELECT source, coalesce(sum(calls) FILTER (WHERE day = %s), 0), coalesce(sum(calls), 0)
+            FROM {}.api_calls WHERE day BETWEEN %s AND %s GROUP BY source""").format(
+                sql.Identifier(settings.ops_schema)
+            ),
+            (today, today.replace(day=1), today),
+        )
+        used = {source: (int(day), int(month)) for source, day, month in cur.fetchall()}
+    return [
+        BudgetHealth(b, *used.get(b.source, (0, 0))) for b in sorted(settings.budgets, key=lambda b: b.source)
+    ]
 
 
 def _endpoints(

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from game_market_pipeline.health.queries import (
     CHART_DAYS,
+    BudgetHealth,
     CheckOutcome,
     DayPoint,
     EndpointHealth,
@@ -204,6 +205,33 @@ def ingestion_section(rows: list[EndpointHealth], links: UiLinks) -> str:
     return "".join(out)
 
 
+def _calls_left(used: int, limit: int | None, left: int | None) -> str:
+    if limit is None or left is None:
+        return f'{used:,} <span class="muted">(no limit)</span>'
+    kind = "bad" if left == 0 else ("warn" if left < limit * 0.1 else "ok")
+    return f"{used:,} of {limit:,} " + _badge(f"{left:,} left", kind)
+
+
+def budget_section(budgets: list[BudgetHealth]) -> str:
+    """API calls per source against its call budget (the config's `budget:`), today and this month."""
+    if not budgets:
+        return ""
+    out = [
+        '<h3 id="budget">API call budget</h3>',
+        '<table class="budget"><thead><tr><th>source</th><th>calls today (UTC)</th>'
+        "<th>calls this month</th></tr></thead><tbody>",
+    ]
+    for row in budgets:
+        b = row.budget
+        out.append(
+            f'<tr data-source="{escape(b.source)}"><td>{escape(b.source)}</td>'
+            f"<td>{_calls_left(row.calls_today, b.calls_per_day, row.left_today)}</td>"
+            f"<td>{_calls_left(row.calls_this_month, b.calls_per_month, row.left_this_month)}</td></tr>"
+        )
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
 def _observed_vs_threshold(check: CheckOutcome) -> str:
     threshold = "" if check.threshold is None else f"{check.comparison or ''} {_number(check.threshold)}"
     return f'{_number(check.observed)}</td><td class="num">{escape(threshold.strip())}'
@@ -374,6 +402,7 @@ def render_health_page(report: HealthReport, links: UiLinks, rollback_allowed: b
         '<nav><a href="#ingestion">Ingestion</a><a href="#quality">Quality gate</a>'
         '<a href="#production">Production</a><a href="#quarantine">Quarantine</a></nav>'
         + ingestion_section(report.endpoints, links)
+        + budget_section(report.budgets)
         + quality_section(report.quality, links)
         + production_section(report.production, links, rollback_allowed)
         + quarantine_section(report.quarantine, links)
