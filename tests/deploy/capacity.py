@@ -25,14 +25,11 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tests.deploy import hcl
+from tests.deploy.helm_checks import merged_values
 
-HELM_DIR = hcl.REPO_ROOT / "helm"
 KARPENTER_MODULE = hcl.TERRAFORM_DIR / "modules" / "karpenter"
 
 VM_MEMORY_OVERHEAD = 0.075  # Karpenter's default vmMemoryOverheadPercent
@@ -246,21 +243,9 @@ def pool_capacity(
 # --- Reading the repository --------------------------------------------------------------------------
 
 
-def deep_merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
-    """Helm's merge of values files: maps merge key by key, anything else is replaced."""
-    merged = dict(base)
-    for key, value in overlay.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def helm_values(env: str, helm_dir: Path = HELM_DIR) -> dict[str, Any]:
-    base = yaml.safe_load((helm_dir / "values.yaml").read_text()) or {}
-    overlay = yaml.safe_load((helm_dir / f"values-{env}.yaml").read_text()) or {}
-    return deep_merge(base, overlay)
+def helm_values(env: str) -> dict[str, Any]:
+    """The environment's values merged as Helm merges `-f` files (base, pod template, overlay)."""
+    return merged_values(env)
 
 
 def task_pod_requests(values: Mapping[str, Any]) -> Resources:

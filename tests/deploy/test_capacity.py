@@ -13,6 +13,7 @@ import pytest
 
 from tests.deploy import capacity, hcl
 from tests.deploy.capacity import Resources, instance_type, pod_requests, pods_per_node, pool_capacity
+from tests.deploy.helm_checks import deep_merge
 
 README = hcl.TERRAFORM_DIR / "README.md"
 
@@ -132,7 +133,7 @@ def test_task_pod_requests_prefer_the_kubernetes_executor_key() -> None:
 
 
 def test_values_merge_like_helm() -> None:
-    merged = capacity.deep_merge(
+    merged = deep_merge(
         {"config": {"core": {"parallelism": 32, "load_examples": "False"}}, "volumes": [1, 2]},
         {"config": {"core": {"parallelism": 64}}, "volumes": [3]},
     )
