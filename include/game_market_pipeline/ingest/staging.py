@@ -450,6 +450,25 @@ def load_landing(
                 (endpoint.source, endpoint.name, run_id, manifest["ingest_date"]),
             )
 
+            def _refuse(error: Exception, status: str) -> None:
+                """Load nothing: record the run (with the quarantine rows above) and raise `error`."""
+                record_run(
+                    cur,
+                    ops_schema,
+                    run_id=run_id,
+                    endpoint=endpoint,
+                    manifest=manifest,
+                    status=status,
+                    loaded=0,
+                    api_calls=api_calls_total,
+                    duration=time.monotonic() - clock,
+                    started_at=started_at,
+                    manifest_uri=manifest_uri,
+                    message=str(error),
+                )
+                conn.commit()
+                raise error
+
             if records and rate > endpoint.quarantine_threshold:
                 top = next(iter(manifest.get("error_counts", {}).items()), ("?", 0))
                 message = (
@@ -457,42 +476,12 @@ def load_landing(
                     f"above the threshold of {endpoint.quarantine_threshold:.1%}; most common error: "
                     f"{top[0]} ({top[1]}x). They are in {raw_schema}.quarantine; nothing was loaded."
                 )
-                record_run(
-                    cur,
-                    ops_schema,
-                    run_id=run_id,
-                    endpoint=endpoint,
-                    manifest=manifest,
-                    status="failed_quarantine_threshold",
-                    loaded=0,
-                    api_calls=api_calls_total,
-                    duration=time.monotonic() - clock,
-                    started_at=started_at,
-                    manifest_uri=manifest_uri,
-                    message=message,
-                )
-                conn.commit()
-                raise QuarantineThresholdExceeded(message)
+                _refuse(QuarantineThresholdExceeded(message), "failed_quarantine_threshold")
 
             count_warning = manifest.get("count_message")
             if endpoint.count_exact and manifest.get("count_check") in (SHORT_READ, LONG_READ):
                 message = f"{count_warning}; nothing was loaded."
-                record_run(
-                    cur,
-                    ops_schema,
-                    run_id=run_id,
-                    endpoint=endpoint,
-                    manifest=manifest,
-                    status="failed_count_mismatch",
-                    loaded=0,
-                    api_calls=api_calls_total,
-                    duration=time.monotonic() - clock,
-                    started_at=started_at,
-                    manifest_uri=manifest_uri,
-                    message=message,
-                )
-                conn.commit()
-                raise CountMismatchError(message)
+                _refuse(CountMismatchError(message), "failed_count_mismatch")
 
             copied, inserted = _append_new_rows(
                 cur, _valid_parts(store, manifest), sql.SQL("{}.{}").format(raw, table), ingested_at, run_id
