@@ -29,8 +29,10 @@ test: venv helm-tool ## the whole test suite (real Postgres, S3 endpoint and HTT
 test-fast: venv ## unit tests only
 	$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
 
-lint: venv ## ruff over the code
-	$(VENV)/bin/ruff check include dags plugins tests bench
+lint: venv ## ruff (lint + format check) over the tree, mypy over include/ (strict modules: pyproject.toml)
+	$(VENV)/bin/ruff check
+	$(VENV)/bin/ruff format --check
+	$(VENV)/bin/mypy
 
 schema: venv ## export the config's JSON Schema for editors and pre-commit
 	$(VENV)/bin/gmp-config-schema -o include/config/endpoints.schema.json

@@ -17,7 +17,8 @@ def _ingest_date(context: Any) -> date:
     logical = context.get("logical_date") or context.get("data_interval_end")
     if logical is None:  # manual runs without a logical date land under today's date
         return datetime.now(UTC).date()
-    return logical.date()
+    day: date = logical.date()
+    return day
 
 
 class ExtractToBronzeOperator(BaseOperator):

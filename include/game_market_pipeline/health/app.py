@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import Depends, FastAPI, HTTPException, Request, status
@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 # request came in on. Set it where the API server cannot reach its own public URL (a proxy in front).
 API_URL_ENV = "GMP_AIRFLOW_API_URL"
 REST_TIMEOUT_SECONDS = 15.0
+# What the auth manager asks about a request (its own Literal, not re-exported).
+HttpMethod = Literal["GET", "POST", "PUT", "DELETE"]
 
 
 class WarehouseUnavailable(Exception):
@@ -57,7 +59,7 @@ def _user_dependency() -> Any:
     return Depends(get_user)
 
 
-def _is_authorized(user: Any, method: str, dag_id: str | None) -> bool:
+def _is_authorized(user: Any, method: HttpMethod, dag_id: str | None) -> bool:
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
 

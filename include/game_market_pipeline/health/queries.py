@@ -223,7 +223,8 @@ def schedule_interval(schedule: str | None, now: datetime) -> timedelta | None:
 
         it = croniter(schedule, now)
         first = it.get_next(datetime)
-        return it.get_next(datetime) - first
+        interval: timedelta = it.get_next(datetime) - first
+        return interval
     except (ImportError, ValueError, KeyError):
         return None
 
@@ -308,8 +309,8 @@ def _endpoints(
 ) -> list[EndpointHealth]:
     rows = {(s.source, s.endpoint): EndpointHealth(s) for s in specs}
     if "runs" not in have:
-        for row in rows.values():
-            row.freshness = freshness(row.spec.schedule, None, now)
+        for unrun in rows.values():
+            unrun.freshness = freshness(unrun.spec.schedule, None, now)
         return list(rows.values())
     ops = sql.Identifier(settings.ops_schema)
     cur.execute(
@@ -385,7 +386,7 @@ def _top_reasons(cur: Any, settings: HealthSettings) -> dict[tuple[tuple[str, st
     return out
 
 
-def _check(row: tuple) -> CheckOutcome:
+def _check(row: tuple[Any, ...]) -> CheckOutcome:
     return CheckOutcome(*row)
 
 

@@ -192,7 +192,7 @@ def prepare_audit(
     return PrepareOutcome(build_id, base, base_build_id)
 
 
-def _lockable(cur: Any, schema_names: Sequence[str]) -> list[sql.Composed]:
+def _lockable(cur: Any, schema_names: Sequence[str]) -> list[sql.Identifier]:
     cur.execute(
         "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = ANY(%s) AND c.relkind = ANY(%s) ORDER BY n.nspname, c.relname",

@@ -298,7 +298,7 @@ class _Unevaluable(Exception):
     """The check cannot be evaluated; the message says why (it fails the check)."""
 
 
-def _relation(cur: Any, schema: str, table: str) -> sql.Composed:
+def _relation(cur: Any, schema: str, table: str) -> sql.Identifier:
     cur.execute("SELECT to_regclass(%s)", (sql.Identifier(schema, table).as_string(cur.connection),))
     if cur.fetchone()[0] is None:
         raise _Unevaluable(f"table {schema}.{table} does not exist")

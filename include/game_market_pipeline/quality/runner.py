@@ -28,7 +28,7 @@ def run_quality_checks(
     ensure_quality_tables(conn, ctx.ops_schema)
     results = evaluate_checks(conn, plan.specs, ctx)
     if plan.dbt_build_check:
-        documents = list(stored_dbt_run_results(conn, build_id, ctx.ops_schema))
+        documents: list[Mapping[str, Any]] = list(stored_dbt_run_results(conn, build_id, ctx.ops_schema))
         if dbt_target_path and Path(dbt_target_path).is_dir():
             documents += read_target_dir(dbt_target_path)
         documents += list(extra_run_results)

@@ -36,6 +36,6 @@ def record_model(name: str) -> type[ApiRecord]:
     except KeyError:
         raise KeyError(f"unknown record model {name!r}; known: {', '.join(sorted(_MODELS))}") from None
     model = getattr(importlib.import_module(module_name), class_name)
-    if not issubclass(model, ApiRecord):
+    if not (isinstance(model, type) and issubclass(model, ApiRecord)):
         raise TypeError(f"{name} -> {model!r} is not an ApiRecord")
     return model
