@@ -19,9 +19,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from game_market_pipeline.exceptions import ConfigError
+
+if TYPE_CHECKING:  # the DAG-building imports stay inside the functions (parse time)
+    from game_market_pipeline.config.models import WarehouseConfig
+    from game_market_pipeline.quality.checks import QualityPlan
+    from game_market_pipeline.quality.config import QualityConfig
+    from game_market_pipeline.quality.gate import QualityGateSensor
+    from game_market_pipeline.quality.notifier import QualityAlertNotifier
 
 AUDIT_SCHEMA_ENV = "GMP_DBT_SCHEMA"
 DEFAULT_AUDIT_SCHEMA = "analytics_audit"
@@ -243,29 +250,13 @@ def add_publish_tasks(
     from airflow.sdk import TaskGroup, TriggerRule
 
     from game_market_pipeline.assets import production_asset
-    from game_market_pipeline.config.loader import load_config, load_config_cached
-    from game_market_pipeline.config.models import WarehouseConfig
-    from game_market_pipeline.quality.checks import QualityPlan, plan_from_loaded
-    from game_market_pipeline.quality.config import QualityConfig
-    from game_market_pipeline.quality.gate import QualityGateSensor
     from game_market_pipeline.quality.notifier import QualityAlertNotifier
 
-    loaded = loaded_config or (load_config(config_path) if config_path else load_config_cached())
-    if loaded.config is None:
-        # The config did not load (reported by dags/config_problems.py): the DAG still loads on the
-        # default settings, marked, and its runs fail at `prepare_audit_schema`, which reads the config.
-        quality, warehouse, plan = QualityConfig(), WarehouseConfig(), QualityPlan(())
-    else:
-        plan = plan_from_loaded(loaded)
-        if plan.problems:
-            raise ConfigError(plan.problems)
-        quality, warehouse = loaded.config.quality, loaded.config.warehouse
-    mark_config_gaps(dag, loaded, plan)
-    audit = audit_schema or default_audit_schema()
-    conn = conn_id or warehouse.connection_id
-    ops = warehouse.ops_schema
+    quality, warehouse, plan = _publish_settings(dag, loaded_config, config_path)
+    conn, ops = conn_id or warehouse.connection_id, warehouse.ops_schema
     notifier = QualityAlertNotifier.from_settings(quality.alerts)
-    common = {
+    audit = audit_schema or default_audit_schema()
+    common: dict[str, Any] = {
         "build_id": build_id_template,
         "audit_schema": audit,
         "conn_id": conn,
@@ -273,11 +264,10 @@ def add_publish_tasks(
         "config_path": config_path,
     }
 
-    if isinstance(upstream_task_group, TaskGroup):
-        group_id, task_ids, roots = upstream_task_group.group_id, None, upstream_task_group
-    else:
-        group_id, task_ids, roots = None, [upstream_task_group.task_id], upstream_task_group
-
+    # The checks read the dbt task states of a whole group, or of the one task given instead.
+    is_group = isinstance(upstream_task_group, TaskGroup)
+    group_id = upstream_task_group.group_id if is_group else None
+    task_ids = None if is_group else [upstream_task_group.task_id]
     prepare = None
     if add_prepare:
         prepare = PythonOperator(
@@ -287,7 +277,7 @@ def add_publish_tasks(
             op_kwargs={**common, "full_refresh": full_refresh},
             doc_md="Recycle the previous build into the audit schema (or start fresh); stamp the build id.",
         )
-        prepare >> roots
+        prepare >> upstream_task_group
     checks = PythonOperator(
         task_id="quality_checks",
         python_callable=run_quality_checks_task,
@@ -302,20 +292,7 @@ def add_publish_tasks(
         },
         doc_md="Evaluate the configured checks, dbt's results and dbt task states → ops.quality_results.",
     )
-    gate = QualityGateSensor(
-        task_id="quality_gate",
-        dag=dag,
-        build_id=build_id_template,
-        expected_check_ids=plan.expected_check_ids,
-        conn_id=conn,
-        ops_schema=ops,
-        warning_notifier=notifier,
-        mode="reschedule",
-        poke_interval=quality.gate.poke_interval_seconds,
-        timeout=quality.gate.timeout_seconds,
-        on_failure_callback=[notifier],
-        doc_md="Wait for every check of this build; fail (no retry) when an `error` check failed.",
-    )
+    gate = _quality_gate(dag, build_id_template, plan, quality, conn, ops, notifier)
     promote = PythonOperator(
         task_id="promote_to_production",
         python_callable=promote_task,
@@ -328,3 +305,53 @@ def add_publish_tasks(
     )
     upstream_task_group >> checks >> gate >> promote
     return PublishTasks(prepare, checks, gate, promote)
+
+
+def _publish_settings(
+    dag: Any, loaded_config: Any, config_path: str | None
+) -> tuple[QualityConfig, WarehouseConfig, QualityPlan]:
+    """The quality and warehouse settings and the check plan; the DAG is marked where the config has gaps."""
+    from game_market_pipeline.config.loader import load_config, load_config_cached
+    from game_market_pipeline.config.models import WarehouseConfig
+    from game_market_pipeline.quality.checks import QualityPlan, plan_from_loaded
+    from game_market_pipeline.quality.config import QualityConfig
+
+    loaded = loaded_config or (load_config(config_path) if config_path else load_config_cached())
+    if loaded.config is None:
+        # The config did not load (reported by dags/config_problems.py): the DAG still loads on the
+        # default settings, marked, and its runs fail at `prepare_audit_schema`, which reads the config.
+        quality, warehouse, plan = QualityConfig(), WarehouseConfig(), QualityPlan(())
+    else:
+        plan = plan_from_loaded(loaded)
+        if plan.problems:
+            raise ConfigError(plan.problems)
+        quality, warehouse = loaded.config.quality, loaded.config.warehouse
+    mark_config_gaps(dag, loaded, plan)
+    return quality, warehouse, plan
+
+
+def _quality_gate(
+    dag: Any,
+    build_id_template: str,
+    plan: QualityPlan,
+    quality: QualityConfig,
+    conn_id: str,
+    ops_schema: str,
+    notifier: QualityAlertNotifier,
+) -> QualityGateSensor:
+    from game_market_pipeline.quality.gate import QualityGateSensor
+
+    return QualityGateSensor(
+        task_id="quality_gate",
+        dag=dag,
+        build_id=build_id_template,
+        expected_check_ids=plan.expected_check_ids,
+        conn_id=conn_id,
+        ops_schema=ops_schema,
+        warning_notifier=notifier,
+        mode="reschedule",
+        poke_interval=quality.gate.poke_interval_seconds,
+        timeout=quality.gate.timeout_seconds,
+        on_failure_callback=[notifier],
+        doc_md="Wait for every check of this build; fail (no retry) when an `error` check failed.",
+    )

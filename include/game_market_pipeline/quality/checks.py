@@ -9,7 +9,7 @@ crashes the others.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -329,100 +329,120 @@ def _passes(value: float, spec: CheckSpec) -> bool:
     return value <= spec.threshold
 
 
+@dataclass(frozen=True)
+class _Table:
+    """The table a check reads: its schema and name, and the relation to put in the SQL."""
+
+    schema: str
+    name: str
+    rel: sql.Identifier
+
+
 def _evaluate(cur: Any, spec: CheckSpec, ctx: EvaluationContext) -> CheckResult:
-    schema, table = _schema_of(spec, ctx), spec.table_name
     if spec.kind == CheckKind.QUARANTINE_RATE:
         return _quarantine_rate(cur, spec, ctx)
-    rel = _relation(cur, schema, table)
-    if spec.kind == CheckKind.ROW_COUNT:
-        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(rel))
-        observed = float(cur.fetchone()[0])
-        return CheckResult.of(spec, observed, _passes(observed, spec))
-    if spec.kind == CheckKind.RELATIVE_CHANGE:
-        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(rel))
-        rows = cur.fetchone()[0]
-        try:
-            baseline_rel = _relation(cur, ctx.production_schema, table)
-        except _Unevaluable:
-            return CheckResult.of(spec, None, True, f"no production baseline; {rows} rows")
-        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(baseline_rel))
-        baseline = cur.fetchone()[0]
-        if baseline == 0:
-            return CheckResult.of(spec, None, True, f"production table is empty; {rows} rows")
-        change = (rows - baseline) / baseline
-        direction = spec.param("direction")
-        observed = (
-            abs(change) if direction == "both" else max(0.0, -change if direction == "decrease" else change)
+    evaluate = _EVALUATORS.get(spec.kind)
+    if evaluate is None:
+        raise _Unevaluable(f"unknown check kind {spec.kind}")
+    schema, name = _schema_of(spec, ctx), spec.table_name
+    return evaluate(cur, spec, ctx, _Table(schema, name, _relation(cur, schema, name)))
+
+
+def _row_count(cur: Any, spec: CheckSpec, ctx: EvaluationContext, table: _Table) -> CheckResult:
+    cur.execute(sql.SQL("SELECT count(*) FROM {}").format(table.rel))
+    observed = float(cur.fetchone()[0])
+    return CheckResult.of(spec, observed, _passes(observed, spec))
+
+
+def _relative_change(cur: Any, spec: CheckSpec, ctx: EvaluationContext, table: _Table) -> CheckResult:
+    cur.execute(sql.SQL("SELECT count(*) FROM {}").format(table.rel))
+    rows = cur.fetchone()[0]
+    try:
+        baseline_rel = _relation(cur, ctx.production_schema, table.name)
+    except _Unevaluable:
+        return CheckResult.of(spec, None, True, f"no production baseline; {rows} rows")
+    cur.execute(sql.SQL("SELECT count(*) FROM {}").format(baseline_rel))
+    baseline = cur.fetchone()[0]
+    if baseline == 0:
+        return CheckResult.of(spec, None, True, f"production table is empty; {rows} rows")
+    change = (rows - baseline) / baseline
+    direction = spec.param("direction")
+    observed = abs(change) if direction == "both" else max(0.0, -change if direction == "decrease" else change)
+    return CheckResult.of(spec, round(observed, 6), _passes(observed, spec), f"{baseline} -> {rows} rows")
+
+
+def _null_rate(cur: Any, spec: CheckSpec, ctx: EvaluationContext, table: _Table) -> CheckResult:
+    assert spec.column
+    _need_columns(cur, table.schema, table.name, [spec.column])
+    cur.execute(
+        sql.SQL("SELECT count(*), count(*) FILTER (WHERE {} IS NULL) FROM {}").format(
+            sql.Identifier(spec.column), table.rel
         )
-        return CheckResult.of(spec, round(observed, 6), _passes(observed, spec), f"{baseline} -> {rows} rows")
-    if spec.kind == CheckKind.NULL_RATE:
-        assert spec.column
-        _need_columns(cur, schema, table, [spec.column])
-        cur.execute(
-            sql.SQL("SELECT count(*), count(*) FILTER (WHERE {} IS NULL) FROM {}").format(
-                sql.Identifier(spec.column), rel
-            )
+    )
+    total, nulls = cur.fetchone()
+    observed = nulls / total if total else 0.0
+    return CheckResult.of(spec, round(observed, 6), _passes(observed, spec), f"{nulls} of {total} rows NULL")
+
+
+def _unique(cur: Any, spec: CheckSpec, ctx: EvaluationContext, table: _Table) -> CheckResult:
+    columns = list(spec.param("columns"))
+    _need_columns(cur, table.schema, table.name, columns)
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    not_null = sql.SQL(" AND ").join(sql.SQL("{} IS NOT NULL").format(sql.Identifier(c)) for c in columns)
+    cur.execute(
+        sql.SQL(
+            "SELECT count(*) FROM (SELECT {cols} FROM {rel} WHERE {nn} GROUP BY {cols} "
+            "HAVING count(*) > 1) AS duplicated"
+        ).format(cols=cols, rel=table.rel, nn=not_null)
+    )
+    observed = float(cur.fetchone()[0])
+    detail = f"{int(observed)} duplicated key value(s)" if observed else None
+    return CheckResult.of(spec, observed, _passes(observed, spec), detail)
+
+
+def _relationships(cur: Any, spec: CheckSpec, ctx: EvaluationContext, table: _Table) -> CheckResult:
+    assert spec.column
+    parent, field_name = spec.param("to"), spec.param("field")
+    parent_rel = _relation(cur, table.schema, parent)  # the parent lives beside the child
+    _need_columns(cur, table.schema, table.name, [spec.column])
+    _need_columns(cur, table.schema, parent, [field_name])
+    cur.execute(
+        sql.SQL(
+            "SELECT count(*) FROM {rel} AS c WHERE c.{col} IS NOT NULL AND NOT EXISTS "
+            "(SELECT 1 FROM {prel} AS p WHERE p.{pcol} = c.{col})"
+        ).format(
+            rel=table.rel, col=sql.Identifier(spec.column), prel=parent_rel, pcol=sql.Identifier(field_name)
         )
-        total, nulls = cur.fetchone()
-        observed = nulls / total if total else 0.0
-        return CheckResult.of(
-            spec, round(observed, 6), _passes(observed, spec), f"{nulls} of {total} rows NULL"
-        )
-    if spec.kind == CheckKind.UNIQUE:
-        columns = list(spec.param("columns"))
-        _need_columns(cur, schema, table, columns)
-        cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
-        not_null = sql.SQL(" AND ").join(sql.SQL("{} IS NOT NULL").format(sql.Identifier(c)) for c in columns)
-        cur.execute(
-            sql.SQL(
-                "SELECT count(*) FROM (SELECT {cols} FROM {rel} WHERE {nn} GROUP BY {cols} "
-                "HAVING count(*) > 1) AS duplicated"
-            ).format(cols=cols, rel=rel, nn=not_null)
-        )
-        observed = float(cur.fetchone()[0])
-        return CheckResult.of(
-            spec,
-            observed,
-            _passes(observed, spec),
-            f"{int(observed)} duplicated key value(s)" if observed else None,
-        )
-    if spec.kind == CheckKind.RELATIONSHIPS:
-        assert spec.column
-        parent, field_name = spec.param("to"), spec.param("field")
-        parent_schema = schema
-        parent_rel = _relation(cur, parent_schema, parent)
-        _need_columns(cur, schema, table, [spec.column])
-        _need_columns(cur, parent_schema, parent, [field_name])
-        cur.execute(
-            sql.SQL(
-                "SELECT count(*) FROM {rel} AS c WHERE c.{col} IS NOT NULL AND NOT EXISTS "
-                "(SELECT 1 FROM {prel} AS p WHERE p.{pcol} = c.{col})"
-            ).format(
-                rel=rel, col=sql.Identifier(spec.column), prel=parent_rel, pcol=sql.Identifier(field_name)
-            )
-        )
-        observed = float(cur.fetchone()[0])
-        return CheckResult.of(
-            spec,
-            observed,
-            _passes(observed, spec),
-            f"{int(observed)} row(s) without a match in {parent}" if observed else None,
-        )
-    if spec.kind == CheckKind.FRESHNESS:
-        assert spec.column
-        _need_columns(cur, schema, table, [spec.column])
-        cur.execute(
-            sql.SQL(
-                "SELECT max({c})::timestamptz, extract(epoch FROM now() - max({c})::timestamptz) / 3600.0 "
-                "FROM {rel}"
-            ).format(c=sql.Identifier(spec.column), rel=rel)
-        )
-        newest, age_hours = cur.fetchone()
-        if newest is None:
-            return CheckResult.of(spec, None, False, "no rows with a value")
-        observed = round(float(age_hours), 3)
-        return CheckResult.of(spec, observed, _passes(observed, spec), f"newest {newest.isoformat()}")
-    raise _Unevaluable(f"unknown check kind {spec.kind}")
+    )
+    observed = float(cur.fetchone()[0])
+    detail = f"{int(observed)} row(s) without a match in {parent}" if observed else None
+    return CheckResult.of(spec, observed, _passes(observed, spec), detail)
+
+
+def _freshness(cur: Any, spec: CheckSpec, ctx: EvaluationContext, table: _Table) -> CheckResult:
+    assert spec.column
+    _need_columns(cur, table.schema, table.name, [spec.column])
+    cur.execute(
+        sql.SQL(
+            "SELECT max({c})::timestamptz, extract(epoch FROM now() - max({c})::timestamptz) / 3600.0 "
+            "FROM {rel}"
+        ).format(c=sql.Identifier(spec.column), rel=table.rel)
+    )
+    newest, age_hours = cur.fetchone()
+    if newest is None:
+        return CheckResult.of(spec, None, False, "no rows with a value")
+    observed = round(float(age_hours), 3)
+    return CheckResult.of(spec, observed, _passes(observed, spec), f"newest {newest.isoformat()}")
+
+
+_EVALUATORS: dict[CheckKind, Callable[[Any, CheckSpec, EvaluationContext, _Table], CheckResult]] = {
+    CheckKind.ROW_COUNT: _row_count,
+    CheckKind.RELATIVE_CHANGE: _relative_change,
+    CheckKind.NULL_RATE: _null_rate,
+    CheckKind.UNIQUE: _unique,
+    CheckKind.RELATIONSHIPS: _relationships,
+    CheckKind.FRESHNESS: _freshness,
+}
 
 
 def _quarantine_rate(cur: Any, spec: CheckSpec, ctx: EvaluationContext) -> CheckResult:
