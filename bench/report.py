@@ -1,11 +1,16 @@
-"""Render bench/results.json into the generated block of bench/RESULTS.md (medians, ratios,
-targets). The prose around the block (analysis, profiles) is kept as written.
+"""Render a benchmark campaign's raw figures (bench/results.json) two ways:
 
-    python -m bench.report [--results bench/results.json] [--md bench/RESULTS.md]
-    python -m bench.report --results bench/results-<name>.json --block <name>
+- the summary, one table and the targets, between the generated markers of bench/RESULTS.md;
+- the full report (every section, the commands, the CPU and memory breakdowns) into
+  bench/history/<name>.md, one file per campaign, with the raw JSON copied beside it.
 
-A named block renders a second run (another VM's, which no ratio may mix with the first) between
-`<!-- generated:<name>:start -->` and `<!-- generated:<name>:end -->`.
+    python -m bench.report                                   # RESULTS.md's block from bench/results.json
+    python -m bench.report --history-name 2026-12-04-one-cpu # and the full report into bench/history/
+    python -m bench.report --results bench/history/<name>.json --history-name <name> --no-summary
+    python -m bench.report --print [--full]                  # to the terminal
+
+The prose around a generated block is kept as written. A named block (`--block <name>`) renders
+another run's summary between `<!-- generated:<name>:start -->` and `<!-- generated:<name>:end -->`.
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 from bench.common import ROOT, median
 
 START, END = "<!-- generated:start -->", "<!-- generated:end -->"
+HISTORY = ROOT / "bench" / "history"
 SYSTEMS = [("ours", "this package (extract + load)"), ("dlt_default", "dlt rest_api, default (child tables)"),
            ("dlt_nesting0", "dlt rest_api, max_table_nesting=0"), ("limit_http", "limit: fetch + JSON decode"),
            ("limit_copy", "limit: bare COPY from a local file")]
@@ -118,7 +125,23 @@ def _measured(data: dict, prefix: str) -> bool:
     return any(key.startswith(prefix) for key in data.get("runs", {}))
 
 
+Target = tuple[str, str, str]  # (what, measured, "met" | "MISSED")
+
+
 def render(data: dict) -> str:
+    """The full report: every section measured, the commands, the CPU and memory breakdowns, the targets."""
+    out, targets = _full_report(data)
+    return "\n".join(out + _targets_table(targets)) + "\n"
+
+
+def _targets_table(targets: list[Target]) -> list[str]:
+    out = ["### Targets\n", "| target | measured | verdict |", "|---|---|---|"]
+    for name, value, verdict in targets:
+        out.append(f"| {name} | {value} | {'**MISSED**' if verdict == 'MISSED' else 'met'} |")
+    return out
+
+
+def _full_report(data: dict) -> tuple[list[str], list[Target]]:
     out: list[str] = []
     m = data.get("machine", {})
     out.append(f"Machine: {m.get('cores')} cores, {m.get('memory_gib')} GiB RAM, {m.get('cpu')}, "
@@ -134,7 +157,7 @@ def render(data: dict) -> str:
         out.append(f"**Ours was run with local experiment(s) `--patch {', '.join(patches)}`** (bench/patches.py: "
                    "candidate fixes applied in the child process, the package itself unchanged).\n")
     s = summarize(data)
-    targets: list[tuple[str, str, str]] = []
+    targets: list[Target] = []
 
     out.append("### 1. Ingestion throughput (records/s, wall time, peak RSS: medians)\n")
     out.append("| records | system | runs | records/s | wall s | peak RSS MiB | ours ÷ this (records/s) | "
@@ -291,13 +314,67 @@ def render(data: dict) -> str:
             targets.append((f"incremental < 15 % of full ({int(size):,} games)", f"{ratio:.1%}",
                             "met" if ratio < 0.15 else "MISSED"))
     out.append("")
+    return out, targets
 
-    out.append("### Targets\n")
-    out.append("| target | measured | verdict |")
-    out.append("|---|---|---|")
-    for name, value, verdict in targets:
-        out.append(f"| {name} | {value} | {'**MISSED**' if verdict == 'MISSED' else 'met'} |")
-    return "\n".join(out) + "\n"
+
+SUMMARY_ROWS = [  # (label, system, field, bold): one row of the summary table per line
+    ("ours (extract + load), records/s", "ours", "rps", False),
+    ("dlt, fastest setting (`max_table_nesting=0`), records/s", "dlt_nesting0", "rps", False),
+    ("ours ÷ dlt's fastest setting", "dlt_nesting0", "speed", True),
+    ("HTTP bound (fetch + JSON decode only), records/s", "limit_http", "rps", False),
+    ("ours ÷ HTTP bound", "limit_http", "share", True),
+    ("database bound (bare COPY into the staging table), records/s", "limit_copy", "rps", False),
+    ("dlt, default setting (child tables), records/s", "dlt_default", "rps", False),
+    ("ours, peak RSS MiB", "ours", "rss", False),
+    ("dlt's fastest setting, peak RSS MiB", "dlt_nesting0", "rss", False),
+    ("ours ÷ dlt's fastest setting, peak RSS", "dlt_nesting0", "memory", True),
+]
+
+
+def _summary_cell(row: dict, system: str, field: str) -> str:
+    ours, other = row.get("ours"), row.get(system)
+    if not other:
+        return "–"
+    if field in ("rps", "rss"):
+        return _fmt(other[field])
+    if not ours:
+        return "–"
+    if field == "speed":
+        return f"{_ratio(ours['rps'], other['rps']):.2f}×"
+    if field == "share":
+        return f"{_ratio(ours['rps'], other['rps']):.0%}"
+    return f"{_ratio(ours['rss'], other['rss']):.2f}×"
+
+
+def render_summary(data: dict) -> str:
+    """RESULTS.md's block: when and where, one table (ours against dlt and the limits), the targets."""
+    m = data.get("machine", {})
+    starts = sorted(c["at"] for c in data.get("commands", []))
+    when = "(no command recorded)"
+    if starts:
+        last = starts[-1][11:16] if starts[-1][:10] == starts[0][:10] else starts[-1][:16].replace("T", " ")
+        when = f"{starts[0][:10]} (commands started {starts[0][11:16]} to {last} UTC)"
+    throughput = summarize(data)["throughput"]
+    runs = sorted({r["n"] for row in throughput.values() for r in row.values()})
+    out = [f"Measured on {when}, {m.get('cores')} cores, {m.get('memory_gib')} GiB RAM ({m.get('cpu')}), "
+           f"Python {m.get('python')}; medians of {'/'.join(map(str, runs)) or '–'} runs; one machine, "
+           "no figure borrowed from another.\n"]
+    sizes = list(throughput)
+    out.append("| | " + " | ".join(f"{size:,} records" for size in sizes) + " |")
+    out.append("|---|" + "---:|" * len(sizes))
+    for label, system, field, bold in SUMMARY_ROWS:
+        if not any(system in row for row in throughput.values()):
+            continue
+        cells = [_summary_cell(throughput[size], system, field) for size in sizes]
+        cells = [f"**{c}**" if bold and c != "–" else c for c in cells]
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    _, targets = _full_report(data)
+    flat = [t for t in targets if t[0].startswith("peak RSS") and "÷" in t[0]]
+    for name, value, _verdict in flat:
+        out.append(f"| memory flat: {name.removesuffix(' ≤ 1.5')} | " + " | ".join(
+            [""] * (len(sizes) - 1) + [f"**{value}**"]) + " |")
+    out.append("")
+    return "\n".join(out + _targets_table(targets)) + "\n"
 
 
 def markers(block: str | None) -> tuple[str, str]:
@@ -308,10 +385,11 @@ def markers(block: str | None) -> tuple[str, str]:
     return f"<!-- generated:{block}:start -->", f"<!-- generated:{block}:end -->"
 
 
-def write_results_md(data: dict, path: Path, block: str | None = None) -> None:
+def write_block(path: Path, body: str, block: str | None = None, title: str = "# Benchmark results") -> None:
+    """Put `body` between the block's markers in `path` (appended when they are missing); the rest is kept."""
     start, end = markers(block)
-    rendered = f"{start}\n{render(data)}{end}"
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
+    rendered = f"{start}\n{body}{end}"
+    text = path.read_text() if path.exists() else f"{title}\n"
     if start in text:
         text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: rendered, text, flags=re.S)
     else:
@@ -319,18 +397,51 @@ def write_results_md(data: dict, path: Path, block: str | None = None) -> None:
     path.write_text(text)
 
 
+def generated_block(text: str, block: str | None = None) -> str | None:
+    """What stands between the block's markers in `text` (None without them)."""
+    start, end = markers(block)
+    found = re.search(re.escape(start) + r"\n(.*?)" + re.escape(end), text, flags=re.S)
+    return found.group(1) if found else None
+
+
+def write_results_md(data: dict, path: Path, block: str | None = None) -> None:
+    """The summary (one table, the targets) into RESULTS.md's generated block."""
+    write_block(path, render_summary(data), block)
+
+
+def write_history(data: dict, name: str, results: Path | None = None, history: Path = HISTORY) -> Path:
+    """The full report into `history/<name>.md` (its prose kept), the raw file copied to `<name>.json`."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+        raise SystemExit(f"history name {name!r}: use letters, digits, '.', '_' and '-'")
+    history.mkdir(parents=True, exist_ok=True)
+    raw = history / f"{name}.json"
+    if results is not None and results.resolve() != raw.resolve():
+        shutil.copyfile(results, raw)
+    md = history / f"{name}.md"
+    title = f"# Benchmark campaign {name}\n\nRaw figures: [`{raw.name}`]({raw.name}). Summary: ../RESULTS.md."
+    write_block(md, render(data), title=title)
+    return md
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--md", type=Path, default=ROOT / "bench" / "RESULTS.md")
     parser.add_argument("--block", default=None, help="a named second block (another run) instead of the main one")
-    parser.add_argument("--print", action="store_true", help="print the block instead of writing the file")
+    parser.add_argument("--history-name", default=None,
+                        help="also write the full report to bench/history/<name>.md (raw copied to <name>.json)")
+    parser.add_argument("--no-summary", action="store_true", help="leave RESULTS.md as it is")
+    parser.add_argument("--print", action="store_true", help="print the summary instead of writing files")
+    parser.add_argument("--full", action="store_true", help="with --print: the full report")
     args = parser.parse_args(argv)
     data = json.loads(args.results.read_text())
     if args.print:
-        print(render(data))
-    else:
+        print(render(data) if args.full else render_summary(data))
+        return 0
+    if not args.no_summary:
         write_results_md(data, args.md, args.block)
+    if args.history_name:
+        print(f"full report: {write_history(data, args.history_name, args.results)}")
     return 0
 
 

@@ -8,8 +8,9 @@ subprocess (wall time and peak RSS of its process tree); each figure is the medi
 Sizes: throughput at SIZE/10 and SIZE (the memory ratio compares them); dlt at --dlt-size
 (default the same sizes; capped to keep dlt's slow runs feasible, always with ratios at equal size);
 latency at --latency-size (default SIZE/10); transform at --dbt-size (default SIZE).
-Results are merged into --out (JSON, one entry per measurement key) and rendered into
-bench/RESULTS.md between its generated markers (bench.report).
+Results are merged into --out (JSON, one entry per measurement key); their summary is rendered into
+bench/RESULTS.md between its generated markers, and with --history-name the full report into
+bench/history/<name>.md (bench.report).
 """
 
 from __future__ import annotations
@@ -268,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", default="gmp_bench")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--no-report", action="store_true", help="do not rewrite bench/RESULTS.md")
+    parser.add_argument("--history-name", default=None,
+                        help="write the campaign's full report to bench/history/<name>.md (raw: <name>.json)")
     parser.add_argument("--append", action="store_true",
                         help="add to the --out file's runs of the same keys (the rest of a campaign) instead of "
                              "replacing them")
@@ -289,10 +292,12 @@ def main(argv: list[str] | None = None) -> int:
     if "dbt" in sections:
         dbt(rec, args, pg_url)
     print(f"[bench] done in {time.perf_counter() - started:.0f}s; results in {args.out}", flush=True)
-    if not args.no_report:
-        from bench.report import write_results_md
+    from bench.report import write_history, write_results_md
 
+    if not args.no_report:
         write_results_md(rec.data, ROOT / "bench" / "RESULTS.md")
+    if args.history_name:
+        print(f"[bench] full report: {write_history(rec.data, args.history_name, args.out)}", flush=True)
     return 0
 
 
