@@ -18,8 +18,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from game_market_pipeline.config.loader import load_config
-from game_market_pipeline.local import stack
-from game_market_pipeline.local.airflow_env import airflow_bin, airflow_environment, prepare_airflow
+from gmp_dev.local import stack
+from gmp_dev.local.airflow_env import airflow_bin, airflow_environment, prepare_airflow
 
 TRANSFORM_DAG_ID = "transform_warehouse"
 

@@ -49,7 +49,7 @@ def _loaded(config_path: str | None) -> Any:
 
 def _connect(conn_id: str) -> Any:
     # psycopg2, whatever driver PostgresHook would pick (the swap is built with psycopg2.sql / errors).
-    from game_market_pipeline.ingest.connections import postgres_connection
+    from game_market_pipeline.warehouse.connection import postgres_connection
 
     return postgres_connection(conn_id)
 

@@ -47,7 +47,7 @@ class QualityGateSensor(BaseSensorOperator):
 
     def _connect(self) -> Any:
         # psycopg2, whatever driver PostgresHook would pick (the quality SQL is built with psycopg2.sql).
-        from game_market_pipeline.ingest.connections import postgres_connection
+        from game_market_pipeline.warehouse.connection import postgres_connection
 
         return postgres_connection(self.conn_id)
 
