@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from game_market_pipeline.quality.config import QualityConfig
+from game_market_pipeline.config.quality import QualityConfig
 
 # Identifiers become quoted Postgres names and S3 key parts: keep them boring on purpose.
 IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,40}$"
@@ -61,10 +61,19 @@ class PageNumberPaginator(Strict):
 
 
 class NextLinkPaginator(Strict):
-    """Follows the full URL the API returns in `next_field` until it is null."""
+    """Follows the full URL the API returns in `next_field` until it is null.
+
+    When the body says how many records the walk has (`total_field`) and the link is page-addressed
+    (`page_param`), the remaining page URLs are known after the first page and are fetched in
+    parallel; `size_param` names the link's page-size parameter (else the first page's record count
+    is taken as the page size). Without them, the walk follows the links one by one.
+    """
 
     kind: Literal["next_link"]
     next_field: str = "next"
+    total_field: str | None = None
+    page_param: str | None = None
+    size_param: str | None = None
 
 
 class OffsetPaginator(Strict):

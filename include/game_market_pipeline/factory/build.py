@@ -12,8 +12,8 @@ from airflow.sdk import DAG
 from game_market_pipeline.assets import source_asset, staging_asset
 from game_market_pipeline.config.loader import LoadedConfig
 from game_market_pipeline.config.models import DagDefaults, ResolvedEndpoint
+from game_market_pipeline.config.quality import AlertSettings
 from game_market_pipeline.operators import ExtractToBronzeOperator, LoadToStagingOperator
-from game_market_pipeline.quality.config import AlertSettings
 from game_market_pipeline.quality.notifier import QualityAlertNotifier
 
 INGESTION_ALERT_SUBJECT = "[game-market-pipeline] ingestion failed"

@@ -90,8 +90,8 @@ def build_rollback_dag(
     from game_market_pipeline.assets import production_asset
     from game_market_pipeline.config.loader import load_config_cached
     from game_market_pipeline.config.models import DagDefaults, WarehouseConfig
+    from game_market_pipeline.config.quality import AlertSettings
     from game_market_pipeline.promotion.tasks import config_gaps_md, default_audit_schema
-    from game_market_pipeline.quality.config import AlertSettings
     from game_market_pipeline.quality.notifier import QualityAlertNotifier
 
     loaded = loaded_config or load_config_cached(config_path)

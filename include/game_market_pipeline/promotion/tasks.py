@@ -245,8 +245,8 @@ def add_publish_tasks(
     from game_market_pipeline.assets import production_asset
     from game_market_pipeline.config.loader import load_config, load_config_cached
     from game_market_pipeline.config.models import WarehouseConfig
+    from game_market_pipeline.config.quality import QualityConfig
     from game_market_pipeline.quality.checks import QualityPlan, plan_from_loaded
-    from game_market_pipeline.quality.config import QualityConfig
     from game_market_pipeline.quality.gate import QualityGateSensor
     from game_market_pipeline.quality.notifier import QualityAlertNotifier
 

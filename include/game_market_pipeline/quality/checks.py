@@ -16,8 +16,8 @@ from typing import Any
 
 from psycopg2 import sql
 
+from game_market_pipeline.config.quality import QualityConfig, Severity, StagingChecks, TableChecks
 from game_market_pipeline.exceptions import ConfigProblem
-from game_market_pipeline.quality.config import QualityConfig, Severity, StagingChecks, TableChecks
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from game_market_pipeline.config.quality import Severity
 from game_market_pipeline.quality.checks import DBT_BUILD_CHECK_ID, CheckKind, CheckResult
-from game_market_pipeline.quality.config import Severity
 
 log = logging.getLogger(__name__)
 

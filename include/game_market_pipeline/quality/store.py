@@ -14,8 +14,8 @@ from typing import Any
 from psycopg2 import sql
 from psycopg2.extras import Json, execute_values
 
+from game_market_pipeline.config.quality import Severity
 from game_market_pipeline.quality.checks import CheckResult
-from game_market_pipeline.quality.config import Severity
 from game_market_pipeline.warehouse.migrate import ensure_migrated
 
 
