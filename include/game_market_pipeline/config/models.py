@@ -314,9 +314,16 @@ class SourceConfig(Strict):
 
 
 class WarehouseConfig(Strict):
+    """The warehouse connection and the schema of each role (game_market_pipeline.warehouse.schemas)."""
+
     connection_id: str = "warehouse_db"
+    # The staging tables `<raw_schema>.<source>__<endpoint>` the loads write and dbt reads.
     raw_schema: Identifier = "raw"
+    # The pipeline's own tables (runs, call counts, leases, quality results, promotions), by migrations.
     ops_schema: Identifier = "ops"
+    # The schema a dbt build is written to and audited in, before it is swapped into production
+    # (quality.promotion.production_schema).
+    audit_schema: Identifier = "analytics_audit"
 
 
 class LakeConfig(Strict):
@@ -342,6 +349,24 @@ class PipelineConfig(Strict):
     sources: tuple[SourceConfig, ...] = Field(min_length=1)
     # Data-quality checks of the write-audit-publish gate (see game_market_pipeline.quality).
     quality: QualityConfig = QualityConfig()
+
+    @model_validator(mode="after")
+    def _one_schema_per_role(self) -> PipelineConfig:
+        roles = {
+            "warehouse.raw_schema": self.warehouse.raw_schema,
+            "warehouse.ops_schema": self.warehouse.ops_schema,
+            "warehouse.audit_schema": self.warehouse.audit_schema,
+            "quality.promotion.production_schema": self.quality.promotion.production_schema,
+            "quality.promotion.previous_schema": self.quality.promotion.previous_schema,
+        }
+        by_schema: dict[str, list[str]] = {}
+        for role, schema in roles.items():
+            by_schema.setdefault(schema, []).append(role)
+        shared = {schema: names for schema, names in by_schema.items() if len(names) > 1}
+        if shared:
+            detail = "; ".join(f"'{schema}' is {' and '.join(names)}" for schema, names in sorted(shared.items()))
+            raise ValueError(f"each warehouse schema has one role, but {detail}")
+        return self
 
     @model_validator(mode="after")
     def _unique_sources(self) -> PipelineConfig:

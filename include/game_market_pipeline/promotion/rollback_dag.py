@@ -143,7 +143,7 @@ def build_rollback_dag(
                 "expected_build_id": "{{ params.expected_build_id }}",
                 "reason": "{{ params.reason }}",
                 "conn_id": warehouse.connection_id,
-                "audit_schema": audit_schema or default_audit_schema(),
+                "audit_schema": audit_schema or default_audit_schema(warehouse),
                 "config_path": config_path,
             },
             outlets=[production_asset()],

@@ -24,14 +24,20 @@ from typing import Any
 from game_market_pipeline.exceptions import ConfigError
 
 AUDIT_SCHEMA_ENV = "GMP_DBT_SCHEMA"
-DEFAULT_AUDIT_SCHEMA = "analytics_audit"
 # Cosmos operator_args for the dbt task group: every dbt invocation stores its run_results.json in
 # ops.dbt_run_results (an import path, resolved by Cosmos at run time; the build id is the run id).
 PUBLISH_OPERATOR_ARGS = {"callback": "game_market_pipeline.quality.dbt_results.store_run_results_callback"}
 
 
-def default_audit_schema() -> str:
-    return os.environ.get(AUDIT_SCHEMA_ENV) or DEFAULT_AUDIT_SCHEMA
+def default_audit_schema(warehouse: Any = None) -> str:
+    """$GMP_DBT_SCHEMA (a build of its own, e.g. a benchmark), else the config's warehouse.audit_schema."""
+    if os.environ.get(AUDIT_SCHEMA_ENV):
+        return os.environ[AUDIT_SCHEMA_ENV]
+    if warehouse is not None:
+        return str(warehouse.audit_schema)
+    from game_market_pipeline.warehouse.schemas import configured_schemas
+
+    return configured_schemas().audit
 
 
 def _truthy(value: Any) -> bool:
@@ -261,7 +267,7 @@ def add_publish_tasks(
             raise ConfigError(plan.problems)
         quality, warehouse = loaded.config.quality, loaded.config.warehouse
     mark_config_gaps(dag, loaded, plan)
-    audit = audit_schema or default_audit_schema()
+    audit = audit_schema or default_audit_schema(warehouse)
     conn = conn_id or warehouse.connection_id
     ops = warehouse.ops_schema
     notifier = QualityAlertNotifier.from_settings(quality.alerts)
