@@ -3,8 +3,6 @@ configured ones (warehouse.raw_schema / ops_schema), and the default `raw`/`ops`
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
