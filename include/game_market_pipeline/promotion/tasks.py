@@ -175,7 +175,7 @@ def promote_task(
     finally:
         conn.close()
     # Downstream DAGs scheduled on the production asset learn which build they now read.
-    context["outlet_events"][production_asset()].extra = {
+    context["outlet_events"][production_asset(settings.production_schema)].extra = {
         "build_id": outcome.build_id,
         "status": outcome.status,
         "previous_build_id": outcome.previous_build_id,
@@ -327,7 +327,7 @@ def add_publish_tasks(
         python_callable=promote_task,
         dag=dag,
         op_kwargs={**common, "gate_task_id": gate.task_id},
-        outlets=[production_asset()],
+        outlets=[production_asset(quality.promotion.production_schema)],
         on_failure_callback=[notifier],
         execution_timeout=timedelta(minutes=30),
         doc_md="Swap the audit schema into production in one transaction; emits the production asset.",
