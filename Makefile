@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 export PATH := $(abspath $(VENV))/bin:$(PATH)
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# The stamp names the two pyprojects' checksum: a change to either reinstalls.
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml dev/pyproject.toml | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
 .PHONY: help venv run test test-fast lint schema ui stop-local clean
@@ -12,16 +13,16 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml dev/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev]" -e ./dev
 	@rm -f $(VENV)/.installed-*; touch $@
 
-venv: $(STAMP) ## create the virtualenv and install the package (idempotent)
+venv: $(STAMP) ## create the virtualenv; install the package and the dev tools (dev/, gmp_dev) (idempotent)
 
 run: venv ## the whole pipeline end to end on the local stack (embedded Postgres, moto S3, replay APIs)
-	$(PY) -m game_market_pipeline.local.run_all
+	$(PY) -m gmp_dev.local.run_all
 
 test: venv helm-tool ## the whole test suite (real Postgres, S3 endpoint and HTTP replay server)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
@@ -38,7 +39,7 @@ schema: venv ## export the config's JSON Schema for editors and pre-commit
 	$(VENV)/bin/gmp-config-schema -o include/config/endpoints.schema.json
 
 ui: venv ## Airflow itself (API server on 127.0.0.1:8080, scheduler, dag-processor, triggerer) on the local stack
-	$(PY) -m game_market_pipeline.local.ui
+	$(PY) -m gmp_dev.local.ui
 
 stop-local: venv ## stop the local stack's background servers
 	$(VENV)/bin/gmp-local-stack stop

@@ -256,11 +256,11 @@ class Replay:
     """The replay server in its own process (so its CPU is not charged to the client under test)."""
 
     def __init__(self, games: int, latency_ms: float = 0.0):
-        from game_market_pipeline.local.stack import free_port, wait_for_port
+        from gmp_dev.local.stack import free_port, wait_for_port
 
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "game_market_pipeline.replay.server", "--host", LOOPBACK, "--port",
+            [sys.executable, "-m", "gmp_dev.replay.server", "--host", LOOPBACK, "--port",
              str(self.port), "--rawg-key", RAWG_KEY, "--synthetic-games", str(games), "--latency-ms",
              str(latency_ms)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
@@ -290,7 +290,7 @@ class Replay:
 
 class Moto:
     def __init__(self) -> None:
-        from game_market_pipeline.local.stack import free_port, wait_for_port
+        from gmp_dev.local.stack import free_port, wait_for_port
 
         self.port = free_port()
         self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(self.port)],

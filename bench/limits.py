@@ -62,7 +62,7 @@ def copy_bound(pg_url: str, records: int, schema: str) -> dict:
 
     from game_market_pipeline.ingest.hashing import canonical_json
     from game_market_pipeline.ingest.staging import ensure_staging_table, prefer_lz4_toast
-    from game_market_pipeline.replay.synthetic import SyntheticGames
+    from gmp_dev.replay.synthetic import SyntheticGames
 
     games = SyntheticGames(records)
     fd, path = tempfile.mkstemp(prefix="gmp-copy-bound-", suffix=".csv")

@@ -1,6 +1,6 @@
 """Child process: the transform cost. Loads N synthetic RAWG games (the replay server's generator,
 one version each) plus the recorded payloads of every other staging table into raw.* of a
-dedicated database, then times with dbt (game_market_pipeline.transform.run_dbt):
+dedicated database, then times with dbt (gmp_dev.run_dbt):
 
 1. a full `dbt build` of the games gold layer (`--select +path:models/marts/games`: stg_rawg__games,
    fact_games, every bridge and dim, their seeds and tests) into a fresh target schema;
@@ -33,8 +33,8 @@ def load_raw(pg_url: str, games: int) -> None:
 
     sys.path.insert(0, str(ROOT))
     from game_market_pipeline.ingest.hashing import canonical_json
-    from game_market_pipeline.replay.synthetic import SyntheticGames
     from game_market_pipeline.transform.sources import source_tables
+    from gmp_dev.replay.synthetic import SyntheticGames
     from tests.dbt.raw_fixture import load_day_one
 
     conn = psycopg2.connect(pg_url)
@@ -110,7 +110,7 @@ def change_games(pg_url: str, fraction: float, at: str = "", offset: int = 0) ->
 
 def dbt_build(pg_url: str, schema: str) -> tuple[float, str]:
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "game_market_pipeline.transform.run_dbt", "--pg-url", pg_url,
+    proc = subprocess.run([sys.executable, "-m", "gmp_dev.run_dbt", "--pg-url", pg_url,
                            "--schema", schema, "build", "--select", SELECT, "--indirect-selection", "cautious"],
                           capture_output=True, text=True, cwd=ROOT)
     seconds = time.perf_counter() - started

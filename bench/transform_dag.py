@@ -8,7 +8,7 @@ A dedicated database (`gmp_bench_dag` on the local stack's PostgreSQL) gets a co
 warehouse's raw.* tables (plus, with --games N, N synthetic RAWG games: bench.transform.load_raw); then,
 each from the same state (no gold schema: a full build of every seed, model and test):
 
-- `bare`: `python -m game_market_pipeline.transform.run_dbt build` into a fresh schema;
+- `bare`: `python -m gmp_dev.run_dbt build` into a fresh schema;
 - `watcher` / `local`: `airflow dags test transform_warehouse` with GMP_DBT_EXECUTION_MODE=<mode>, the
   whole DAG (prepare -> dbt -> quality checks -> gate -> promotion), Airflow's metadata in the local
   stack's airflow_meta database as `make run` uses it.
@@ -83,7 +83,7 @@ def add_games(pg_url: str, games: int) -> None:
 
     from bench.transform import INGESTED_AT
     from game_market_pipeline.ingest.hashing import canonical_json
-    from game_market_pipeline.replay.synthetic import SyntheticGames
+    from gmp_dev.replay.synthetic import SyntheticGames
 
     generator = SyntheticGames(games)
     conn = psycopg2.connect(pg_url)
@@ -105,7 +105,7 @@ def add_games(pg_url: str, games: int) -> None:
 def bare_build(pg_url: str, env: dict[str, str]) -> dict:
     reset_schemas(pg_url, BARE_SCHEMA)
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "game_market_pipeline.transform.run_dbt", "--pg-url", pg_url,
+    proc = subprocess.run([sys.executable, "-m", "gmp_dev.run_dbt", "--pg-url", pg_url,
                            "--schema", BARE_SCHEMA, "build"], capture_output=True, text=True, cwd=ROOT, env=env)
     seconds = time.perf_counter() - started
     tail = proc.stdout.strip().splitlines()[-1:] if proc.stdout.strip() else []
@@ -117,7 +117,7 @@ def dag_test(pg_url: str, mode: str, env: dict[str, str], log_dir: Path) -> dict
     """`airflow dags test transform_warehouse` from a state with no gold schema (a full build)."""
     import psycopg2
 
-    from game_market_pipeline.local.airflow_env import airflow_bin
+    from gmp_dev.local.airflow_env import airflow_bin
 
     reset_schemas(pg_url, *WAP_SCHEMAS)
     run_env = {**env, "GMP_DBT_EXECUTION_MODE": mode}
@@ -161,9 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="append the JSON result to this file")
     args = parser.parse_args(argv)
 
-    from game_market_pipeline.local import stack
-    from game_market_pipeline.local.airflow_env import airflow_environment, prepare_airflow
-    from game_market_pipeline.local.run_all import warehouse_url
+    from gmp_dev.local import stack
+    from gmp_dev.local.airflow_env import airflow_environment, prepare_airflow
+    from gmp_dev.local.run_all import warehouse_url
 
     env = airflow_environment()
     prepare_airflow(env)

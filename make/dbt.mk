@@ -14,10 +14,10 @@ dbt-check: venv ## fail when the sources yml or the committed manifest is out of
 	$(PY) -m game_market_pipeline.transform.manifest --check
 
 dbt-build: venv ## dbt build against GMP_PG_URL, else the local stack's Postgres (DBT_ARGS="run -s fact_games")
-	$(PY) -m game_market_pipeline.transform.run_dbt $(DBT_ARGS)
+	$(PY) -m gmp_dev.run_dbt $(DBT_ARGS)
 
 dbt-load-samples: venv ## dev only: load the recorded API payloads into raw.* of GMP_PG_URL / the local stack
-	$(PY) -m tests.dbt.raw_fixture "$$($(PY) -m game_market_pipeline.transform.run_dbt --print-url)"
+	$(PY) -m tests.dbt.raw_fixture "$$($(PY) -m gmp_dev.run_dbt --print-url)"
 
 dbt-test: venv ## the warehouse tests: dbt build on the recorded payloads, known answers, incremental, DAG
 	$(PY) -m pytest -q tests/dbt tests/dags/test_transform_dag.py $(PYTEST_ARGS)

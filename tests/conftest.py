@@ -20,7 +20,7 @@ os.environ.setdefault("AIRFLOW_HOME", str(PROJECT_ROOT / ".local" / "test-airflo
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(PROJECT_ROOT / "dags"))
 
-from game_market_pipeline.local import stack  # noqa: E402
+from gmp_dev.local import stack  # noqa: E402
 
 pytest_plugins = ["tests.fixtures_replay"]
 TEST_STATE_DIR = Path(os.environ.get("GMP_TEST_STATE_DIR", PROJECT_ROOT / ".local" / "test-stack"))

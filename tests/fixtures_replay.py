@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from game_market_pipeline.replay.server import ReplayServer
+from gmp_dev.replay.server import ReplayServer
 
 # The suite's one distinctive fake key (tests/conftest.py): tests assert it never lands in S3,
 # Postgres or logs, and the replay server echoes it in `next` URLs like RAWG does.

@@ -2,36 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class ConfigProblem:
-    file: str
-    source: str | None
-    endpoint: str | None
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = [self.file]
-        if self.source:
-            where.append(f"source '{self.source}'")
-        if self.endpoint:
-            where.append(f"endpoint '{self.endpoint}'")
-        where.append(f"field '{self.field}'")
-        return f"{', '.join(where)}: {self.message}"
-
-
-class PipelineError(Exception):
-    """Base of every error this package raises on purpose."""
-
-
-class ConfigError(PipelineError):
-    def __init__(self, problems: tuple[ConfigProblem, ...] | list[ConfigProblem]):
-        self.problems = tuple(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{len(self.problems)} problem(s) in the pipeline config:\n{lines}")
+# The config's errors (and the base class) live in the config package, which imports nothing of the
+# project; re-exported here so every domain error has one import path.
+from game_market_pipeline.config.errors import ConfigError as ConfigError
+from game_market_pipeline.config.errors import ConfigProblem as ConfigProblem
+from game_market_pipeline.config.errors import PipelineError
 
 
 class ApiError(PipelineError):

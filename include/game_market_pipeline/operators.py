@@ -34,8 +34,9 @@ class ExtractToBronzeOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         from game_market_pipeline.config.loader import load_config_cached
-        from game_market_pipeline.ingest.connections import api_settings, postgres_connection, s3_client
+        from game_market_pipeline.ingest.connections import api_settings, s3_client
         from game_market_pipeline.ingest.pipeline import extract
+        from game_market_pipeline.warehouse.connection import postgres_connection
 
         config = load_config_cached(self.config_path)
         endpoint = config.endpoint(self.source, self.endpoint_name)
@@ -77,8 +78,9 @@ class LoadToStagingOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         from game_market_pipeline.config.loader import load_config_cached
-        from game_market_pipeline.ingest.connections import postgres_connection, s3_client
+        from game_market_pipeline.ingest.connections import s3_client
         from game_market_pipeline.ingest.pipeline import load
+        from game_market_pipeline.warehouse.connection import postgres_connection
 
         config = load_config_cached(self.config_path)
         endpoint = config.endpoint(self.source, self.endpoint_name)

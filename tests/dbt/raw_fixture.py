@@ -6,7 +6,7 @@ payloads themselves: one row per API record, `_record_key` = the record's primar
 `_ingested_at` increasing with the order the captures are listed below (so a game captured in
 several files has several versions, and the last file's version is the latest).
 
-Files come from the replay server's recordings (include/game_market_pipeline/replay/recordings/)
+Files come from the replay server's recordings (dev/gmp_dev/replay/recordings/)
 when present, else from the shared samples (../shared/api_samples).
 
 Two kinds of records here were NOT captured from an API, and are marked as such:
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-RECORDINGS_DIR = PROJECT_ROOT / "include" / "game_market_pipeline" / "replay" / "recordings"
+RECORDINGS_DIR = PROJECT_ROOT / "dev" / "gmp_dev" / "replay" / "recordings"
 SHARED_SAMPLES_DIR = PROJECT_ROOT.parent / "shared" / "api_samples"
 RAW_SCHEMA = "raw"
 BASE_INGESTED_AT = datetime(2026, 1, 1, 6, 0, tzinfo=UTC)

@@ -96,6 +96,30 @@ def test_reserialize_in_the_image_finds_every_dag_with_no_import_error(image, ve
     assert (venv / "bin" / "gmp-pools").is_file()
 
 
+def test_the_image_has_no_dev_tools(image, venv, tmp_path) -> None:
+    # The local stack, the replay server (with its recordings) and the benchmarks stay out of the image:
+    # not importable there, and no file of theirs in AIRFLOW_HOME.
+    root = tmp_path / "image"
+    env = _image_env(image, venv, root, install_package=False)
+    script = (
+        "import importlib.util, json; "
+        "print(json.dumps({m: importlib.util.find_spec(m) is not None for m in ('gmp_dev', 'bench', 'tests')}))"
+    )
+    found = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", script],
+        env=env,
+        cwd=root,  # not the checkout: `-c` puts the working directory on sys.path
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert found.returncode == 0, found.stderr[-2000:]
+    assert json.loads(found.stdout.strip().splitlines()[-1]) == {"gmp_dev": False, "bench": False, "tests": False}
+    laid_out = [p.relative_to(root).as_posix() for p in root.rglob("*")]
+    assert any(p.endswith("include/game_market_pipeline/__init__.py") for p in laid_out), laid_out[:20]
+    assert [p for p in laid_out if p.split("/")[-1] in ("recordings", "gmp_dev", "run_dbt.py", "stack.py")] == []
+
+
 def test_a_missing_copy_breaks_the_rehearsal(image, venv, tmp_path) -> None:
     without_dbt = rehearsal.Image(
         **{**image.__dict__, "copies": [c for c in image.copies if c[0] != ["dbt/"]]}

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from game_market_pipeline.replay.server import ReplayServer
+from gmp_dev.replay.server import ReplayServer
 from tests.conftest import FAKE_RAWG_KEY
 from tests.integration.conftest import DAY
 

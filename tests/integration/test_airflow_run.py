@@ -92,7 +92,7 @@ def test_dags_test_checks_a_long_walk_in_worker_processes(airflow_env, fresh_pg_
     import yaml
 
     from game_market_pipeline.config.loader import DEFAULT_CONFIG_PATH
-    from game_market_pipeline.replay.server import ReplayServer
+    from gmp_dev.replay.server import ReplayServer
     from tests.fixtures_replay import replay_connection_env
 
     config = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())

@@ -16,10 +16,10 @@ import pytest
 
 from game_market_pipeline.exceptions import ApiError
 from game_market_pipeline.ingest.connections import ApiSettings
-from game_market_pipeline.local import stack
-from game_market_pipeline.replay.server import ReplayServer
 from game_market_pipeline.warehouse.call_counter import DEFAULT_BLOCK, CallCounter
 from game_market_pipeline.warehouse.migrate import apply_migrations
+from gmp_dev.local import stack
+from gmp_dev.replay.server import ReplayServer
 from tests.conftest import FAKE_RAWG_KEY
 from tests.integration.conftest import DAY
 from tests.integration.kills import PART_RECORDS, checkpoints, kill_after_checkpoints, start_extract_child

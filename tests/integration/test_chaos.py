@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from game_market_pipeline.ingest.connections import ApiSettings
-from game_market_pipeline.replay.server import ReplayServer
 from game_market_pipeline.warehouse.call_counter import DEFAULT_BLOCK
+from gmp_dev.replay.server import ReplayServer
 from tests.conftest import FAKE_RAWG_KEY
 from tests.integration.kills import kill_when, start_extract_child, start_load_child
 

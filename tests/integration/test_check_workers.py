@@ -21,7 +21,7 @@ from game_market_pipeline.ingest.extract import extract_endpoint
 from game_market_pipeline.ingest.http_client import ApiClient
 from game_market_pipeline.ingest.pipeline import landing_location, load
 from game_market_pipeline.ingest.rate_limit import TokenBucket
-from game_market_pipeline.replay.server import ReplayServer
+from gmp_dev.replay.server import ReplayServer
 from tests.conftest import FAKE_RAWG_KEY
 from tests.integration.conftest import DAY
 

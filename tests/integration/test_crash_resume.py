@@ -11,7 +11,7 @@ import time
 import pytest
 
 from game_market_pipeline.ingest.connections import ApiSettings
-from game_market_pipeline.replay.server import ReplayServer
+from gmp_dev.replay.server import ReplayServer
 from tests.conftest import FAKE_RAWG_KEY
 from tests.integration.conftest import DAY
 

@@ -15,9 +15,9 @@ import pytest
 
 from game_market_pipeline.exceptions import ApiError
 from game_market_pipeline.ingest.connections import ApiSettings
-from game_market_pipeline.replay.server import ReplayServer
 from game_market_pipeline.warehouse.leases import EndpointLease, LeaseHeldError
 from game_market_pipeline.warehouse.migrate import apply_migrations
+from gmp_dev.replay.server import ReplayServer
 from tests.conftest import FAKE_RAWG_KEY
 from tests.integration.conftest import DAY
 from tests.integration.kills import (

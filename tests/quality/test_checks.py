@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from psycopg2 import sql
 
+from game_market_pipeline.config.quality import QualityConfig, Severity
 from game_market_pipeline.quality.checks import EvaluationContext, evaluate_checks, plan_checks
-from game_market_pipeline.quality.config import QualityConfig, Severity
 from game_market_pipeline.quality.runner import run_quality_checks
 from game_market_pipeline.quality.store import latest_results
 from tests.quality.conftest import QUALITY_SECTION, write_build

@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from game_market_pipeline.config.loader import DEFAULT_CONFIG_PATH, load_config, parse_config
+from game_market_pipeline.config.quality import QualityConfig, Severity
 from game_market_pipeline.config.schema_export import config_json_schema
 from game_market_pipeline.quality.checks import DBT_BUILD_CHECK_ID, CheckKind, plan_checks, plan_from_loaded
-from game_market_pipeline.quality.config import QualityConfig, Severity
 
 DBT_MODELS = Path(__file__).resolve().parents[2] / "dbt" / "models"
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from game_market_pipeline.config.quality import Severity
 from game_market_pipeline.quality.checks import EvaluationContext, QualityPlan
-from game_market_pipeline.quality.config import Severity
 from game_market_pipeline.quality.dbt_results import (
     checks_from_run_results,
     dbt_build_check,

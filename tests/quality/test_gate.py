@@ -9,10 +9,10 @@ from airflow.sdk import PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException
 from psycopg2 import sql
 
+from game_market_pipeline.config.quality import QualityConfig
 from game_market_pipeline.promotion.report import latest_verdict
 from game_market_pipeline.promotion.swap import promote
 from game_market_pipeline.quality.checks import EvaluationContext, plan_checks
-from game_market_pipeline.quality.config import QualityConfig
 from game_market_pipeline.quality.gate import QualityGateSensor
 from game_market_pipeline.quality.runner import run_quality_checks
 from tests.quality.conftest import QUALITY_SECTION, write_build

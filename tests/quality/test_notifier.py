@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from game_market_pipeline.quality.config import AlertSettings
+from game_market_pipeline.config.quality import AlertSettings
 from game_market_pipeline.quality.notifier import QualityAlertNotifier, slack_webhook_url
 
 FAILURE = "quality gate failed for build b1: 1 error check(s) failed\n  - fact_games.row_count [error] ..."

@@ -29,7 +29,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PRODUCTION_URI = "postgres://warehouse:5432/warehouse/analytics/_build"
+# The production Asset names the configured production schema (here the test's prefixed one).
+PRODUCTION_URI = "postgres://warehouse:5432/warehouse/{production}/_build"
 
 PUBLISH_DAG = '''
 import os
@@ -176,7 +177,7 @@ def _asset_events(airflow):
     db = sqlite3.connect(airflow["home"] / "airflow.db")
     rows = db.execute(
         "SELECT e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE a.uri = ? ORDER BY e.id",
-        (PRODUCTION_URI,),
+        (PRODUCTION_URI.format(production=airflow["schemas"].production),),
     ).fetchall()
     db.close()
     return [json.loads(extra) for (extra,) in rows]

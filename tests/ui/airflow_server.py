@@ -24,8 +24,8 @@ import psycopg2
 import requests
 from psycopg2 import sql
 
-from game_market_pipeline.local import stack
-from game_market_pipeline.local.airflow_env import airflow_bin, airflow_environment
+from gmp_dev.local import stack
+from gmp_dev.local.airflow_env import airflow_bin, airflow_environment
 
 USERS = {"admin": "admin", "viewer": "viewer"}  # user name -> simple auth manager role
 START_TIMEOUT_SECONDS = 90

@@ -16,9 +16,9 @@ from datetime import date
 
 import psycopg2
 
+from game_market_pipeline.config.quality import Severity
 from game_market_pipeline.promotion.swap import WapSchemas, prepare_audit, promote
 from game_market_pipeline.quality.checks import CheckResult
-from game_market_pipeline.quality.config import Severity
 from game_market_pipeline.quality.store import (
     build_verdict,
     ensure_quality_tables,

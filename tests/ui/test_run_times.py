@@ -15,7 +15,7 @@ import psycopg2
 import pytest
 import requests
 
-from game_market_pipeline.local.run_all import metadata_url, record_real_start
+from gmp_dev.local.run_all import metadata_url, record_real_start
 
 pytestmark = [pytest.mark.integration, pytest.mark.ui]
 DAG_ID = "rollback_warehouse"

@@ -15,7 +15,7 @@ from game_market_pipeline.ingest import check_pool
 from game_market_pipeline.ingest.check_pool import PageCheckPool, usable_cpus, worker_count
 from game_market_pipeline.ingest.validate import ValidationStats, check_record
 from game_market_pipeline.records.registry import record_model
-from game_market_pipeline.replay.synthetic import SyntheticGames
+from gmp_dev.replay.synthetic import SyntheticGames
 
 
 def _page(start: int, count: int = 40, broken_id_at: int | None = None) -> tuple[bytes, list[dict]]:

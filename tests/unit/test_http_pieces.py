@@ -66,7 +66,9 @@ def test_offset_paginator():
 
 
 def test_next_link_follows_and_plans_page_addressed_links():
-    p = make_paginator(NextLinkPaginator(kind="next_link"))
+    p = make_paginator(
+        NextLinkPaginator(kind="next_link", total_field="count", page_param="page", size_param="page_size")
+    )
     body = {"count": 95, "next": "http://h/api/games?key=abc&page=2&page_size=40", "results": [{}] * 40}
     first = p.first("/games", {"page_size": 40})
     nxt = p.after(first, body, 40)
@@ -75,6 +77,25 @@ def test_next_link_follows_and_plans_page_addressed_links():
     plan = p.plan(first, body, 40)
     assert [r.url.split("page=")[1].split("&")[0] for r in plan] == ["2", "3"]
     assert p.plan(first, {"count": 95, "next": "http://h/x?cursor=abc"}, 40) is None
+
+
+def test_next_link_plans_only_with_the_fields_its_config_names():
+    # Nothing of RAWG is built in: without total_field/page_param the links are followed one by one.
+    bare = make_paginator(NextLinkPaginator(kind="next_link"))
+    body = {"count": 95, "next": "http://h/api/games?page=2&page_size=40"}
+    first = bare.first("/games", {})
+    assert bare.total(body) is None and bare.plan(first, body, 40) is None
+    assert bare.after(first, body, 40).url == body["next"]
+    # Another API's names work the same way.
+    other = make_paginator(
+        NextLinkPaginator(kind="next_link", next_field="links.next", total_field="meta.total", page_param="p",
+                          size_param="n")
+    )
+    body = {"meta": {"total": 50}, "links": {"next": "http://h/items?p=2&n=20"}}
+    assert other.total(body) == 50
+    assert [r.url for r in other.plan(other.first("/items", {}), body, 20)] == [
+        "http://h/items?p=2&n=20", "http://h/items?p=3&n=20"
+    ]
 
 
 def test_unknown_paginator_lists_the_known_ones():

@@ -11,7 +11,7 @@ import pytest
 
 from game_market_pipeline.ingest.json_codec import canonical_json_bytes, decode_json, decode_json_text
 
-RECORDINGS = Path(__file__).resolve().parents[2] / "include" / "game_market_pipeline" / "replay" / "recordings"
+RECORDINGS = Path(__file__).resolve().parents[2] / "dev" / "gmp_dev" / "replay" / "recordings"
 
 
 def stdlib_canonical(value) -> bytes:

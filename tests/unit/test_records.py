@@ -1,6 +1,6 @@
 """Record models against every recorded real payload, their quirks, and what must fail.
 
-The recordings are the replay server's package data (game_market_pipeline/replay/recordings).
+The recordings are the replay server's package data (dev/gmp_dev/replay/recordings).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from game_market_pipeline.records import pokeapi, pokemontcg, rawg, tcgdex
 from game_market_pipeline.records.registry import known_record_models, record_model
-from game_market_pipeline.replay.corpus import RECORDINGS_DIR, recording_files
+from gmp_dev.replay.corpus import RECORDINGS_DIR, recording_files
 
 
 def _items(path: Path, selector: str) -> list[dict[str, Any]]:

@@ -14,9 +14,9 @@ import pytest
 import requests
 
 from game_market_pipeline.records import pokeapi, pokemontcg, rawg, tcgdex
-from game_market_pipeline.replay.corpus import build_corpus, resource_id
-from game_market_pipeline.replay.server import ReplayServer, main
-from game_market_pipeline.replay.synthetic import SyntheticGames, tcgdex_pricing
+from gmp_dev.replay.corpus import build_corpus, resource_id
+from gmp_dev.replay.server import ReplayServer, main
+from gmp_dev.replay.synthetic import SyntheticGames, tcgdex_pricing
 from tests.fixtures_replay import REPLAY_RAWG_KEY, start_replay_server
 
 KEY = REPLAY_RAWG_KEY
@@ -450,11 +450,11 @@ def test_cli_serves() -> None:
     import subprocess
     import sys
 
-    from game_market_pipeline.local.stack import free_port, wait_for_port
+    from gmp_dev.local.stack import free_port, wait_for_port
 
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "game_market_pipeline.replay.server", "--host", "127.0.0.1",
+        [sys.executable, "-m", "gmp_dev.replay.server", "--host", "127.0.0.1",
          "--port", str(port), "--rawg-key", "cli-key", "--synthetic-games", "100", "--latency-ms", "1"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -534,7 +534,7 @@ def test_synthetic_games_over_http() -> None:
 
 
 def test_default_corpus_lists_only_recorded_pokemon() -> None:
-    from game_market_pipeline.replay.corpus import build_corpus
+    from gmp_dev.replay.corpus import build_corpus
 
     corpus = build_corpus()
     assert sorted(corpus.pokeapi.pokemon_details) == [1, 10278]  # bulbasaur and clefable-mega were recorded

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from game_market_pipeline.records.base import ApiRecord
 from game_market_pipeline.records.registry import known_record_models, record_model
 from game_market_pipeline.records.validation_twin import forbid_extra_validator
-from game_market_pipeline.replay.corpus import recording_files
-from game_market_pipeline.replay.synthetic import SyntheticGames
+from gmp_dev.replay.corpus import recording_files
+from gmp_dev.replay.synthetic import SyntheticGames
 from tests.unit.test_records import BROKEN, VALIDATION_PLAN, _items
 
 MUTATIONS_PER_ITEM = 12

@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from game_market_pipeline.config.errors import ConfigError, ConfigProblem
 from game_market_pipeline.config.models import (
     KNOWN_PAGINATORS,
     EndpointConfig,
@@ -35,7 +36,7 @@ from game_market_pipeline.config.models import (
     ResolvedEndpoint,
     SourceConfig,
 )
-from game_market_pipeline.exceptions import ConfigError, ConfigProblem
+from game_market_pipeline.config.record_models import known_record_models
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parents[2] / "config" / "endpoints.yaml"
 CONFIG_PATH_ENV = "GMP_CONFIG_PATH"
@@ -221,8 +222,6 @@ def _parse_source(
 ) -> SourceConfig | None:
     """One source with its valid endpoints, or None; every problem is named and every endpoint that
     is not loaded is added to `left_out`. A problem here never reaches another source."""
-    from game_market_pipeline.records.registry import known_record_models
-
     source_name = _name_of(raw_source, s_index)
     raw_endpoints = _source_endpoints(raw_source)
     repeated = _repeated_names(raw_endpoints)

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from game_market_pipeline.quality.config import QualityConfig
+from game_market_pipeline.config.quality import QualityConfig
 
 # Identifiers become quoted Postgres names and S3 key parts: keep them boring on purpose.
 IDENTIFIER_PATTERN = r"^[a-z][a-z0-9_]{0,40}$"
@@ -61,10 +61,19 @@ class PageNumberPaginator(Strict):
 
 
 class NextLinkPaginator(Strict):
-    """Follows the full URL the API returns in `next_field` until it is null."""
+    """Follows the full URL the API returns in `next_field` until it is null.
+
+    When the body says how many records the walk has (`total_field`) and the link is page-addressed
+    (`page_param`), the remaining page URLs are known after the first page and are fetched in
+    parallel; `size_param` names the link's page-size parameter (else the first page's record count
+    is taken as the page size). Without them, the walk follows the links one by one.
+    """
 
     kind: Literal["next_link"]
     next_field: str = "next"
+    total_field: str | None = None
+    page_param: str | None = None
+    size_param: str | None = None
 
 
 class OffsetPaginator(Strict):
@@ -305,9 +314,16 @@ class SourceConfig(Strict):
 
 
 class WarehouseConfig(Strict):
+    """The warehouse connection and the schema of each role (game_market_pipeline.warehouse.schemas)."""
+
     connection_id: str = "warehouse_db"
+    # The staging tables `<raw_schema>.<source>__<endpoint>` the loads write and dbt reads.
     raw_schema: Identifier = "raw"
+    # The pipeline's own tables (runs, call counts, leases, quality results, promotions), by migrations.
     ops_schema: Identifier = "ops"
+    # The schema a dbt build is written to and audited in, before it is swapped into production
+    # (quality.promotion.production_schema).
+    audit_schema: Identifier = "analytics_audit"
 
 
 class LakeConfig(Strict):
@@ -333,6 +349,24 @@ class PipelineConfig(Strict):
     sources: tuple[SourceConfig, ...] = Field(min_length=1)
     # Data-quality checks of the write-audit-publish gate (see game_market_pipeline.quality).
     quality: QualityConfig = QualityConfig()
+
+    @model_validator(mode="after")
+    def _one_schema_per_role(self) -> PipelineConfig:
+        roles = {
+            "warehouse.raw_schema": self.warehouse.raw_schema,
+            "warehouse.ops_schema": self.warehouse.ops_schema,
+            "warehouse.audit_schema": self.warehouse.audit_schema,
+            "quality.promotion.production_schema": self.quality.promotion.production_schema,
+            "quality.promotion.previous_schema": self.quality.promotion.previous_schema,
+        }
+        by_schema: dict[str, list[str]] = {}
+        for role, schema in roles.items():
+            by_schema.setdefault(schema, []).append(role)
+        shared = {schema: names for schema, names in by_schema.items() if len(names) > 1}
+        if shared:
+            detail = "; ".join(f"'{schema}' is {' and '.join(names)}" for schema, names in sorted(shared.items()))
+            raise ValueError(f"each warehouse schema has one role, but {detail}")
+        return self
 
     @model_validator(mode="after")
     def _unique_sources(self) -> PipelineConfig:

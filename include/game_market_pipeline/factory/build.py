@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import DAG
 
-from game_market_pipeline.assets import source_asset, staging_asset
+from game_market_pipeline.assets import source_asset, staging_asset, staging_asset_name
 from game_market_pipeline.config.loader import LoadedConfig
 from game_market_pipeline.config.models import DagDefaults, ResolvedEndpoint
+from game_market_pipeline.config.quality import AlertSettings
 from game_market_pipeline.operators import ExtractToBronzeOperator, LoadToStagingOperator
-from game_market_pipeline.quality.config import AlertSettings
 from game_market_pipeline.quality.notifier import QualityAlertNotifier
 
 INGESTION_ALERT_SUBJECT = "[game-market-pipeline] ingestion failed"
@@ -52,7 +52,9 @@ def build_endpoint_dag(
     defaults: DagDefaults,
     config_path: str | None = None,
     alerts: AlertSettings | None = None,
+    raw_schema: str | None = None,
 ) -> DAG:
+    """`raw_schema`: where the load writes its table (the config's warehouse.raw_schema)."""
     default_args = {
         # A task that fails for good (retries spent) sends one alert naming the DAG, the task and the error.
         "on_failure_callback": [
@@ -93,8 +95,9 @@ def build_endpoint_dag(
             extract_task_id=extract.task_id,
             config_path=config_path,
             # The table's own Asset (lineage) and its source's Asset, which schedules the transform DAG.
-            outlets=[staging_asset(endpoint), source_asset(endpoint.source)],
-            doc_md=f"S3 landing -> raw.{endpoint.table_name} (COPY, one transaction, unchanged records skipped).",
+            outlets=[staging_asset(endpoint, raw_schema), source_asset(endpoint.source, raw_schema)],
+            doc_md=f"S3 landing -> {staging_asset_name(endpoint.table_name, raw_schema)} (COPY, one transaction, "
+            "unchanged records skipped).",
         )
         extract >> load
     return dag
@@ -108,7 +111,7 @@ def build_dags(config: LoadedConfig, only_dag_id: str | None = None) -> dict[str
     path = str(config.path)
     alerts = config.config.quality.alerts
     return {
-        endpoint.dag_id: build_endpoint_dag(endpoint, defaults, path, alerts)
+        endpoint.dag_id: build_endpoint_dag(endpoint, defaults, path, alerts, config.config.warehouse.raw_schema)
         for endpoint in config.endpoints
         if only_dag_id is None or endpoint.dag_id == only_dag_id
     }

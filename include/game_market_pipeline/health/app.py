@@ -96,7 +96,7 @@ def load_settings() -> tuple[list[EndpointSpec], HealthSettings, str]:
         budgets=budgets,
         raw_schema=config.warehouse.raw_schema,
         ops_schema=config.warehouse.ops_schema,
-        audit_schema=default_audit_schema(),
+        audit_schema=default_audit_schema(config.warehouse),
         production_schema=promotion.production_schema,
         previous_schema=promotion.previous_schema,
     )

@@ -21,6 +21,8 @@ from typing import Any
 
 from psycopg2 import sql
 
+from game_market_pipeline.warehouse.schemas import DEFAULT_SCHEMAS
+
 # Statuses after which the endpoint's data for that date is in its staging table.
 LANDED_STATUSES = ("loaded", "skipped_already_loaded")
 CHART_DAYS = 14
@@ -198,11 +200,11 @@ class BudgetHealth:
 
 @dataclass(frozen=True)
 class HealthSettings:
-    raw_schema: str = "raw"
-    ops_schema: str = "ops"
-    audit_schema: str = "analytics_audit"
-    production_schema: str = "analytics"
-    previous_schema: str = "analytics_previous"
+    raw_schema: str = DEFAULT_SCHEMAS.raw
+    ops_schema: str = DEFAULT_SCHEMAS.ops
+    audit_schema: str = DEFAULT_SCHEMAS.audit
+    production_schema: str = DEFAULT_SCHEMAS.production
+    previous_schema: str = DEFAULT_SCHEMAS.previous
     budgets: tuple[SourceBudget, ...] = ()
 
 

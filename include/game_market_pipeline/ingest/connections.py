@@ -1,9 +1,11 @@
 """Resolve Airflow connections into the settings the ingestion needs (at task run time only).
 
+The warehouse's own connection lives in game_market_pipeline.warehouse.connection.
+
 - `<source>_api` (http): host = base URL with scheme and path; password = API key; optional extra
   `requests_per_second`, `burst`, `timeout_seconds` override the config (e.g. a paid key's limit).
   With no connection, the config's public base URL is used without a key.
-- `warehouse_db` (postgres) and `lake_s3` (aws, extra endpoint_url/region_name for MinIO/moto).
+- `lake_s3` (aws, extra endpoint_url/region_name for MinIO/moto).
 Works with AIRFLOW_CONN_* environment variables and with any secrets backend.
 """
 
@@ -15,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from game_market_pipeline.config.models import ResolvedEndpoint
+from game_market_pipeline.warehouse.connection import airflow_connection
 
 log = logging.getLogger(__name__)
 
@@ -31,18 +34,8 @@ class ApiSettings:
         return f"ApiSettings(base_url={self.base_url!r}, secret={'***' if self.secret else None})"
 
 
-def _get_connection(conn_id: str) -> Any | None:
-    from airflow.sdk import BaseHook
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
-    try:
-        return BaseHook.get_connection(conn_id)
-    except AirflowNotFoundException:
-        return None
-
-
 def api_settings(endpoint: ResolvedEndpoint, connection: Any | None = None) -> ApiSettings:
-    conn = connection if connection is not None else _get_connection(endpoint.connection_id)
+    conn = connection if connection is not None else airflow_connection(endpoint.connection_id)
     extra: dict[str, Any] = {}
     base_url = endpoint.base_url
     secret = None
@@ -74,37 +67,3 @@ def s3_client(conn_id: str) -> Any:
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
     return S3Hook(aws_conn_id=conn_id).get_conn()
-
-
-# libpq options that may sit in a postgres connection's extra (RDS needs sslmode/sslrootcert).
-_LIBPQ_EXTRA = (
-    "sslmode",
-    "sslrootcert",
-    "sslcert",
-    "sslkey",
-    "connect_timeout",
-    "application_name",
-    "options",
-)
-
-
-def postgres_connection(conn_id: str) -> Any:
-    """A psycopg2 connection for a postgres Airflow connection.
-
-    Built from the connection's fields rather than PostgresHook.get_conn(), which hands out a
-    psycopg 3 connection when that driver is installed; the loader relies on psycopg2's COPY API.
-    """
-    import psycopg2
-
-    conn = _get_connection(conn_id)
-    if conn is None:
-        raise LookupError(f"the Airflow connection {conn_id!r} is not defined")
-    extra = dict(getattr(conn, "extra_dejson", None) or {})
-    return psycopg2.connect(
-        host=conn.host or "127.0.0.1",
-        port=conn.port or 5432,
-        user=conn.login or None,
-        password=conn.password or None,
-        dbname=conn.schema or "postgres",
-        **{k: extra[k] for k in _LIBPQ_EXTRA if k in extra},
-    )

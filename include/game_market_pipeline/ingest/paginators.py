@@ -157,18 +157,16 @@ class Offset(Paginator):
 
 
 class NextLink(Paginator):
-    """Follows `next`. When the link is page-addressed (`page=N`) and the body has `count`
-    (RAWG), the remaining page URLs are known after page 1 and can be fetched in parallel."""
+    """Follows `next_field`. When the config names the body's total (`total_field`) and the link's page
+    parameter (`page_param`), the remaining page URLs are known after page 1 and can be fetched in parallel."""
 
     kind = "next_link"
-    count_field = "count"
-    page_param = "page"
 
     def __init__(self, config: NextLinkPaginator):
         self.config = config
 
     def total(self, body: Any) -> int | None:
-        return _as_int(_dig(body, self.count_field))
+        return _as_int(_dig(body, self.config.total_field)) if self.config.total_field else None
 
     def after(self, request: PageRequest, body: Any, n_records: int) -> PageRequest | None:
         link = _dig(body, self.config.next_field)
@@ -179,15 +177,17 @@ class NextLink(Paginator):
 
     def plan(self, request: PageRequest, body: Any, n_records: int) -> list[PageRequest] | None:
         link = _dig(body, self.config.next_field)
-        total = _as_int(_dig(body, self.count_field))
-        if not link or not total or n_records == 0:
+        total = self.total(body)
+        page_param = self.config.page_param
+        if not link or not total or not page_param or n_records == 0:
             return None
         parts = urlsplit(str(link))
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        next_page = _as_int(query.get(self.page_param))
+        next_page = _as_int(query.get(page_param))
         if next_page is None:
             return None
-        page_size = _as_int(query.get("page_size")) or n_records
+        size_param = self.config.size_param
+        page_size = (_as_int(query.get(size_param)) if size_param else None) or n_records
         last_page = math.ceil(total / page_size)
         requests = []
         for i, page in enumerate(range(next_page, last_page + 1)):
@@ -196,7 +196,7 @@ class NextLink(Paginator):
                     parts.scheme,
                     parts.netloc,
                     parts.path,
-                    urlencode({**query, self.page_param: page}),
+                    urlencode({**query, page_param: page}),
                     parts.fragment,
                 )
             )

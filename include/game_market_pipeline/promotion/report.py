@@ -6,6 +6,8 @@ from typing import Any
 
 from psycopg2 import sql
 
+from game_market_pipeline.warehouse.schemas import DEFAULT_SCHEMAS
+
 
 def _exists(cur: Any, relation: str) -> bool:
     cur.execute("SELECT to_regclass(%s)", (relation,))
@@ -16,7 +18,7 @@ def _fmt(value: Any) -> str:
     return "n/a" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def latest_verdict(conn: Any, ops_schema: str = "ops") -> str:
+def latest_verdict(conn: Any, ops_schema: str = DEFAULT_SCHEMAS.ops) -> str:
     """One paragraph: the gate's latest verdict (with failed checks) and the build production serves."""
     ops = sql.Identifier(ops_schema)
     lines: list[str] = []

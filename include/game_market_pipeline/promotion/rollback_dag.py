@@ -69,7 +69,7 @@ def rollback_task(
         raise AirflowFailException(str(err)) from err
     finally:
         conn.close()
-    context["outlet_events"][production_asset()].extra = {
+    context["outlet_events"][production_asset(settings.production_schema)].extra = {
         "build_id": outcome.build_id,
         "status": outcome.status,
         "previous_build_id": outcome.previous_build_id,
@@ -90,8 +90,8 @@ def build_rollback_dag(
     from game_market_pipeline.assets import production_asset
     from game_market_pipeline.config.loader import load_config_cached
     from game_market_pipeline.config.models import DagDefaults, WarehouseConfig
+    from game_market_pipeline.config.quality import AlertSettings, PromotionSettings
     from game_market_pipeline.promotion.tasks import config_gaps_md, default_audit_schema
-    from game_market_pipeline.quality.config import AlertSettings
     from game_market_pipeline.quality.notifier import QualityAlertNotifier
 
     loaded = loaded_config or load_config_cached(config_path)
@@ -100,6 +100,8 @@ def build_rollback_dag(
     defaults = loaded.config.dag_defaults if loaded.config else DagDefaults()
     warehouse = loaded.config.warehouse if loaded.config else WarehouseConfig()
     alerts = loaded.config.quality.alerts if loaded.config else AlertSettings()
+    promotion = loaded.config.quality.promotion if loaded.config else PromotionSettings()
+    production_schema = promotion.production_schema
     with DAG(
         dag_id=ROLLBACK_DAG_ID,
         schedule=None,
@@ -143,10 +145,10 @@ def build_rollback_dag(
                 "expected_build_id": "{{ params.expected_build_id }}",
                 "reason": "{{ params.reason }}",
                 "conn_id": warehouse.connection_id,
-                "audit_schema": audit_schema or default_audit_schema(),
+                "audit_schema": audit_schema or default_audit_schema(warehouse),
                 "config_path": config_path,
             },
-            outlets=[production_asset()],
+            outlets=[production_asset(production_schema)],
             on_failure_callback=[QualityAlertNotifier.from_settings(alerts)],
             doc_md="Swap analytics_previous back into analytics (one transaction) and record it.",
         )

@@ -38,6 +38,7 @@ from psycopg2.extras import Json
 
 from game_market_pipeline.exceptions import PipelineError
 from game_market_pipeline.warehouse.migrate import ensure_migrated
+from game_market_pipeline.warehouse.schemas import DEFAULT_SCHEMAS
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +62,9 @@ class PromotionLockTimeout(PromotionError):
 
 @dataclass(frozen=True)
 class WapSchemas:
-    audit: str = "analytics_audit"
-    production: str = "analytics"
-    previous: str = "analytics_previous"
+    audit: str = DEFAULT_SCHEMAS.audit
+    production: str = DEFAULT_SCHEMAS.production
+    previous: str = DEFAULT_SCHEMAS.previous
 
     def __post_init__(self) -> None:
         if len({self.audit, self.production, self.previous}) != 3:
@@ -86,7 +87,7 @@ class SwapOutcome:
     attempts: int
 
 
-def ensure_promotion_tables(conn: Any, ops_schema: str = "ops") -> None:
+def ensure_promotion_tables(conn: Any, ops_schema: str = DEFAULT_SCHEMAS.ops) -> None:
     """`ops.promotions` exists: the warehouse migrations are applied (warehouse/migrate.py)."""
     ensure_migrated(conn, ops_schema)
 
@@ -144,7 +145,12 @@ def _rolled_back(cur: Any, ops_schema: str, build_id: str | None) -> bool:
 
 
 def prepare_audit(
-    conn: Any, build_id: str, schemas: WapSchemas, *, ops_schema: str = "ops", full_refresh: bool = False
+    conn: Any,
+    build_id: str,
+    schemas: WapSchemas,
+    *,
+    ops_schema: str = DEFAULT_SCHEMAS.ops,
+    full_refresh: bool = False,
 ) -> PrepareOutcome:
     """Make the audit schema ready for the build `build_id` (run before dbt).
 
@@ -282,7 +288,7 @@ def promote(
     schemas: WapSchemas,
     *,
     checks_summary: dict[str, Any] | None = None,
-    ops_schema: str = "ops",
+    ops_schema: str = DEFAULT_SCHEMAS.ops,
     lock_timeout_ms: int = 500,
     max_attempts: int = 20,
     grant_select_to: Sequence[str] = (),
@@ -355,7 +361,7 @@ def rollback(
     schemas: WapSchemas,
     *,
     expected_build_id: str | None = None,
-    ops_schema: str = "ops",
+    ops_schema: str = DEFAULT_SCHEMAS.ops,
     lock_timeout_ms: int = 500,
     max_attempts: int = 20,
     grant_select_to: Sequence[str] = (),

@@ -26,19 +26,25 @@ from game_market_pipeline.exceptions import ConfigError
 if TYPE_CHECKING:  # the DAG-building imports stay inside the functions (parse time)
     from game_market_pipeline.config.models import WarehouseConfig
     from game_market_pipeline.quality.checks import QualityPlan
-    from game_market_pipeline.quality.config import QualityConfig
+    from game_market_pipeline.config.quality import QualityConfig
     from game_market_pipeline.quality.gate import QualityGateSensor
     from game_market_pipeline.quality.notifier import QualityAlertNotifier
 
 AUDIT_SCHEMA_ENV = "GMP_DBT_SCHEMA"
-DEFAULT_AUDIT_SCHEMA = "analytics_audit"
 # Cosmos operator_args for the dbt task group: every dbt invocation stores its run_results.json in
 # ops.dbt_run_results (an import path, resolved by Cosmos at run time; the build id is the run id).
 PUBLISH_OPERATOR_ARGS = {"callback": "game_market_pipeline.quality.dbt_results.store_run_results_callback"}
 
 
-def default_audit_schema() -> str:
-    return os.environ.get(AUDIT_SCHEMA_ENV) or DEFAULT_AUDIT_SCHEMA
+def default_audit_schema(warehouse: Any = None) -> str:
+    """$GMP_DBT_SCHEMA (a build of its own, e.g. a benchmark), else the config's warehouse.audit_schema."""
+    if os.environ.get(AUDIT_SCHEMA_ENV):
+        return os.environ[AUDIT_SCHEMA_ENV]
+    if warehouse is not None:
+        return str(warehouse.audit_schema)
+    from game_market_pipeline.warehouse.schemas import configured_schemas
+
+    return configured_schemas().audit
 
 
 def _truthy(value: Any) -> bool:
@@ -56,7 +62,7 @@ def _loaded(config_path: str | None) -> Any:
 
 def _connect(conn_id: str) -> Any:
     # psycopg2, whatever driver PostgresHook would pick (the swap is built with psycopg2.sql / errors).
-    from game_market_pipeline.ingest.connections import postgres_connection
+    from game_market_pipeline.warehouse.connection import postgres_connection
 
     return postgres_connection(conn_id)
 
@@ -176,7 +182,7 @@ def promote_task(
     finally:
         conn.close()
     # Downstream DAGs scheduled on the production asset learn which build they now read.
-    context["outlet_events"][production_asset()].extra = {
+    context["outlet_events"][production_asset(settings.production_schema)].extra = {
         "build_id": outcome.build_id,
         "status": outcome.status,
         "previous_build_id": outcome.previous_build_id,
@@ -255,7 +261,7 @@ def add_publish_tasks(
     quality, warehouse, plan = _publish_settings(dag, loaded_config, config_path)
     conn, ops = conn_id or warehouse.connection_id, warehouse.ops_schema
     notifier = QualityAlertNotifier.from_settings(quality.alerts)
-    audit = audit_schema or default_audit_schema()
+    audit = audit_schema or default_audit_schema(warehouse)
     common: dict[str, Any] = {
         "build_id": build_id_template,
         "audit_schema": audit,
@@ -298,7 +304,7 @@ def add_publish_tasks(
         python_callable=promote_task,
         dag=dag,
         op_kwargs={**common, "gate_task_id": gate.task_id},
-        outlets=[production_asset()],
+        outlets=[production_asset(quality.promotion.production_schema)],
         on_failure_callback=[notifier],
         execution_timeout=timedelta(minutes=30),
         doc_md="Swap the audit schema into production in one transaction; emits the production asset.",
@@ -314,7 +320,7 @@ def _publish_settings(
     from game_market_pipeline.config.loader import load_config, load_config_cached
     from game_market_pipeline.config.models import WarehouseConfig
     from game_market_pipeline.quality.checks import QualityPlan, plan_from_loaded
-    from game_market_pipeline.quality.config import QualityConfig
+    from game_market_pipeline.config.quality import QualityConfig
 
     loaded = loaded_config or (load_config(config_path) if config_path else load_config_cached())
     if loaded.config is None:

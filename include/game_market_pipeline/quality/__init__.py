@@ -1,4 +1,5 @@
 """Data quality of the write-audit-publish flow: declared checks, their evaluation, the gate.
 
-Kept import-light on purpose: the config models import `quality.config` at DAG-parse time.
+The config's `quality:` section is modelled in game_market_pipeline.config.quality (the config package
+imports nothing of the project).
 """

@@ -16,8 +16,9 @@ from typing import Any
 
 from psycopg2 import sql
 
+from game_market_pipeline.config.quality import QualityConfig, Severity, StagingChecks, TableChecks
 from game_market_pipeline.exceptions import ConfigProblem
-from game_market_pipeline.quality.config import QualityConfig, Severity, StagingChecks, TableChecks
+from game_market_pipeline.warehouse.schemas import DEFAULT_SCHEMAS
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +112,8 @@ class EvaluationContext:
 
     build_schema: str  # the audit schema being verified
     production_schema: str  # baseline of `relative_change`
-    raw_schema: str = "raw"
-    ops_schema: str = "ops"
+    raw_schema: str = DEFAULT_SCHEMAS.raw
+    ops_schema: str = DEFAULT_SCHEMAS.ops
 
 
 @dataclass(frozen=True)

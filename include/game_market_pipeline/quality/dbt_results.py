@@ -23,8 +23,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from game_market_pipeline.config.quality import Severity
 from game_market_pipeline.quality.checks import DBT_BUILD_CHECK_ID, CheckKind, CheckResult
-from game_market_pipeline.quality.config import Severity
 
 log = logging.getLogger(__name__)
 
@@ -172,8 +172,8 @@ def store_run_results_callback(project_dir: str, **kwargs: Any) -> None:
     Use as `operator_args={"callback": store_run_results_callback, "callback_args": {...}}`; optional
     callback_args: `conn_id` (default warehouse_db), `ops_schema` (ops), `build_id_template` ("{{ run_id }}").
     """
-    from game_market_pipeline.ingest.connections import postgres_connection
     from game_market_pipeline.quality.store import ensure_quality_tables, record_dbt_run_results
+    from game_market_pipeline.warehouse.connection import postgres_connection
 
     context = kwargs["context"]
     target = Path(project_dir) / "target"

@@ -21,6 +21,7 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException
 
 from game_market_pipeline.quality.notifier import QualityAlertNotifier
+from game_market_pipeline.warehouse.schemas import DEFAULT_SCHEMAS
 
 
 class QualityGateSensor(BaseSensorOperator):
@@ -33,7 +34,7 @@ class QualityGateSensor(BaseSensorOperator):
         build_id: str,
         expected_check_ids: Sequence[str],
         conn_id: str = "warehouse_db",
-        ops_schema: str = "ops",
+        ops_schema: str = DEFAULT_SCHEMAS.ops,
         warning_notifier: QualityAlertNotifier | None = None,
         mode: str = "reschedule",
         **kwargs: Any,
@@ -47,7 +48,7 @@ class QualityGateSensor(BaseSensorOperator):
 
     def _connect(self) -> Any:
         # psycopg2, whatever driver PostgresHook would pick (the quality SQL is built with psycopg2.sql).
-        from game_market_pipeline.ingest.connections import postgres_connection
+        from game_market_pipeline.warehouse.connection import postgres_connection
 
         return postgres_connection(self.conn_id)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from airflow.sdk import BaseNotifier
 
-from game_market_pipeline.quality.config import AlertChannel, AlertSettings
+from game_market_pipeline.config.quality import AlertChannel, AlertSettings
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,13 @@ from typing import Any
 from psycopg2 import sql
 from psycopg2.extras import Json, execute_values
 
+from game_market_pipeline.config.quality import Severity
 from game_market_pipeline.quality.checks import CheckResult
-from game_market_pipeline.quality.config import Severity
 from game_market_pipeline.warehouse.migrate import ensure_migrated
+from game_market_pipeline.warehouse.schemas import DEFAULT_SCHEMAS
 
 
-def ensure_quality_tables(conn: Any, ops_schema: str = "ops") -> None:
+def ensure_quality_tables(conn: Any, ops_schema: str = DEFAULT_SCHEMAS.ops) -> None:
     """The quality tables exist: the warehouse migrations are applied (warehouse/migrate.py).
 
     Cheap when they are (the gate calls it on every poke): two small reads, no DDL, so no lock on
@@ -28,7 +29,9 @@ def ensure_quality_tables(conn: Any, ops_schema: str = "ops") -> None:
     ensure_migrated(conn, ops_schema)
 
 
-def record_results(conn: Any, build_id: str, results: Iterable[CheckResult], ops_schema: str = "ops") -> int:
+def record_results(
+    conn: Any, build_id: str, results: Iterable[CheckResult], ops_schema: str = DEFAULT_SCHEMAS.ops
+) -> int:
     rows = [
         (
             build_id,
@@ -63,7 +66,7 @@ def record_results(conn: Any, build_id: str, results: Iterable[CheckResult], ops
     return len(rows)
 
 
-def latest_results(conn: Any, build_id: str, ops_schema: str = "ops") -> list[CheckResult]:
+def latest_results(conn: Any, build_id: str, ops_schema: str = DEFAULT_SCHEMAS.ops) -> list[CheckResult]:
     with conn.cursor() as cur:
         cur.execute(
             sql.SQL(
@@ -137,7 +140,7 @@ def _failure(r: CheckResult) -> dict[str, Any]:
 
 
 def build_verdict(
-    conn: Any, build_id: str, expected_check_ids: Sequence[str], ops_schema: str = "ops"
+    conn: Any, build_id: str, expected_check_ids: Sequence[str], ops_schema: str = DEFAULT_SCHEMAS.ops
 ) -> Verdict:
     """The build's results against the checks it must have: missing ones make it incomplete."""
     results = latest_results(conn, build_id, ops_schema)
@@ -146,7 +149,7 @@ def build_verdict(
     return Verdict(build_id, tuple(results), missing)
 
 
-def record_verdict(conn: Any, verdict: Verdict, ops_schema: str = "ops") -> None:
+def record_verdict(conn: Any, verdict: Verdict, ops_schema: str = DEFAULT_SCHEMAS.ops) -> None:
     s = verdict.summary()
     with conn.cursor() as cur:
         cur.execute(
@@ -168,7 +171,11 @@ def record_verdict(conn: Any, verdict: Verdict, ops_schema: str = "ops") -> None
 
 
 def record_dbt_run_results(
-    conn: Any, build_id: str, run_results: dict[str, Any], task_id: str | None = None, ops_schema: str = "ops"
+    conn: Any,
+    build_id: str,
+    run_results: dict[str, Any],
+    task_id: str | None = None,
+    ops_schema: str = DEFAULT_SCHEMAS.ops,
 ) -> None:
     with conn.cursor() as cur:
         cur.execute(
@@ -180,7 +187,9 @@ def record_dbt_run_results(
     conn.commit()
 
 
-def stored_dbt_run_results(conn: Any, build_id: str, ops_schema: str = "ops") -> list[dict[str, Any]]:
+def stored_dbt_run_results(
+    conn: Any, build_id: str, ops_schema: str = DEFAULT_SCHEMAS.ops
+) -> list[dict[str, Any]]:
     with conn.cursor() as cur:
         cur.execute(
             sql.SQL("SELECT run_results FROM {}.dbt_run_results WHERE build_id = %s ORDER BY id").format(

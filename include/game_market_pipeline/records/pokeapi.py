@@ -1,6 +1,6 @@
 """PokeAPI (pokeapi.co/api/v2) records: pokemon and generation DETAILS (the endpoints fan out by name).
 
-Quirks (replay/recordings/pokeapi, PROVENANCE.md):
+Quirks (dev/gmp_dev/replay/recordings/pokeapi, PROVENANCE.md):
 
 - Schema drift across captures of the same Pokémon: 2018 has 17 keys, 2021 adds `past_types`,
   2026 adds `cries`, `past_abilities`, `past_stats`. Those are optional here.

@@ -1,6 +1,6 @@
 """Pokémon TCG API (api.pokemontcg.io/v2) records: cards (with TCGplayer and Cardmarket prices), sets.
 
-Quirks (replay/recordings/pokemontcg, PROVENANCE.md):
+Quirks (dev/gmp_dev/replay/recordings/pokemontcg, PROVENANCE.md):
 
 - Numbers are strings: `hp` ("130"), `number`, `level`, `attacks[].damage` ("30+", "" and once
   null). An int `hp` is a changed API, so it fails validation rather than being coerced.

@@ -1,6 +1,6 @@
 """RAWG (api.rawg.io/api) records: `/games` list items (and game details), and the sub-resources.
 
-Shapes and quirks are those of the recorded payloads (replay/recordings/rawg, PROVENANCE.md):
+Shapes and quirks are those of the recorded payloads (dev/gmp_dev/replay/recordings/rawg, PROVENANCE.md):
 
 - Nullable, always sent: `released` (with `tba`), `background_image`, `metacritic`, `esrb_rating`,
   `added_by_status`, `clip`, `platforms[].released_at`, `platforms[].requirements_en/_ru`.

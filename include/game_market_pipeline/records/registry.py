@@ -1,32 +1,17 @@
-"""Record model names used in the config (`rawg.Game`) -> pydantic classes, imported lazily."""
+"""Record model names used in the config (`rawg.Game`) -> pydantic classes, imported lazily.
+
+The names and their import paths are config data (config.record_models): the loader checks an
+endpoint's `record_model` against them without importing any record class.
+"""
 
 from __future__ import annotations
 
 import importlib
 from functools import cache
 
+from game_market_pipeline.config.record_models import RECORD_MODELS as _MODELS
+from game_market_pipeline.config.record_models import known_record_models as known_record_models
 from game_market_pipeline.records.base import ApiRecord
-
-_MODELS: dict[str, str] = {
-    "rawg.Game": "game_market_pipeline.records.rawg:Game",
-    "rawg.Genre": "game_market_pipeline.records.rawg:Genre",
-    "rawg.Platform": "game_market_pipeline.records.rawg:Platform",
-    "rawg.Store": "game_market_pipeline.records.rawg:Store",
-    "rawg.Tag": "game_market_pipeline.records.rawg:Tag",
-    "rawg.Developer": "game_market_pipeline.records.rawg:Developer",
-    "rawg.Publisher": "game_market_pipeline.records.rawg:Publisher",
-    "tcgdex.Serie": "game_market_pipeline.records.tcgdex:Serie",
-    "tcgdex.SetBrief": "game_market_pipeline.records.tcgdex:SetBrief",
-    "tcgdex.Card": "game_market_pipeline.records.tcgdex:Card",
-    "pokemontcg.Card": "game_market_pipeline.records.pokemontcg:Card",
-    "pokemontcg.Set": "game_market_pipeline.records.pokemontcg:Set",
-    "pokeapi.Pokemon": "game_market_pipeline.records.pokeapi:Pokemon",
-    "pokeapi.Generation": "game_market_pipeline.records.pokeapi:Generation",
-}
-
-
-def known_record_models() -> frozenset[str]:
-    return frozenset(_MODELS)
 
 
 @cache

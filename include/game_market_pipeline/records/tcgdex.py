@@ -1,6 +1,6 @@
 """TCGdex (api.tcgdex.net/v2/en) records: series, sets and cards (the card DETAIL, with prices).
 
-Quirks (replay/recordings/tcgdex, PROVENANCE.md):
+Quirks (dev/gmp_dev/replay/recordings/tcgdex, PROVENANCE.md):
 
 - Optional keys are omitted, never null: `image`, `logo`, `symbol`, `dexId`, `evolveFrom`,
   `regulationMark`, `resistances`, `suffix`, `boosters`, `effect`/`trainerType`, ...

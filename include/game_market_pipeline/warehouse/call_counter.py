@@ -28,6 +28,7 @@ import psycopg2
 from psycopg2 import sql
 
 from game_market_pipeline.warehouse.connection import Connect, OwnedConnection
+from game_market_pipeline.warehouse.schemas import DEFAULT_SCHEMAS
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class CallCounter:
     def __init__(
         self,
         connect: Connect,
-        ops_schema: str = "ops",
+        ops_schema: str = DEFAULT_SCHEMAS.ops,
         block: int = DEFAULT_BLOCK,
         scope: IngestScope | None = None,
         today: Callable[[], date] = utc_today,

@@ -29,7 +29,7 @@ def warehouse_url(connection_id: str, env: dict[str, str] | None = None) -> str:
             f"gmp-warehouse: no database given: pass --url, or set GMP_WAREHOUSE_URL or {variable}"
         )
     if value.startswith("{"):
-        from game_market_pipeline.local.stack import postgres_url_from_conn
+        from game_market_pipeline.warehouse.connection import postgres_url_from_conn
 
         return postgres_url_from_conn(value)
     return value  # an Airflow URI (postgres://…): libpq reads the same form

@@ -30,6 +30,7 @@ from psycopg2 import sql
 
 from game_market_pipeline.exceptions import PipelineError
 from game_market_pipeline.warehouse.connection import Connect, OwnedConnection
+from game_market_pipeline.warehouse.schemas import DEFAULT_SCHEMAS
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class EndpointLease:
         endpoint: str,
         ingest_date: date,
         owner: str,
-        ops_schema: str = "ops",
+        ops_schema: str = DEFAULT_SCHEMAS.ops,
         ttl_seconds: float = DEFAULT_TTL_SECONDS,
         wait_seconds: float = DEFAULT_WAIT_SECONDS,
         poll_seconds: float | None = None,

@@ -32,6 +32,7 @@ from psycopg2 import sql
 
 from game_market_pipeline.config.models import is_identifier
 from game_market_pipeline.exceptions import PipelineError
+from game_market_pipeline.warehouse.schemas import DEFAULT_SCHEMAS
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,9 @@ def _pending(applied: dict | None, targets: dict[str, str]) -> list[Migration]:
     ]
 
 
-def pending_migrations(conn: Any, ops_schema: str = "ops", raw_schema: str | None = "raw") -> list[Migration]:
+def pending_migrations(
+    conn: Any, ops_schema: str = DEFAULT_SCHEMAS.ops, raw_schema: str | None = DEFAULT_SCHEMAS.raw
+) -> list[Migration]:
     """What `apply_migrations` would apply (reads only; ends the connection's transaction)."""
     targets = _targets(ops_schema, raw_schema)
     with conn.cursor() as cur:
@@ -121,7 +124,9 @@ def pending_migrations(conn: Any, ops_schema: str = "ops", raw_schema: str | Non
     return _pending(applied, targets)
 
 
-def apply_migrations(conn: Any, ops_schema: str = "ops", raw_schema: str | None = "raw") -> list[Migration]:
+def apply_migrations(
+    conn: Any, ops_schema: str = DEFAULT_SCHEMAS.ops, raw_schema: str | None = DEFAULT_SCHEMAS.raw
+) -> list[Migration]:
     """Apply every pending migration of the `ops` track (and of `raw`, unless `raw_schema` is None)
     in one transaction; return what was applied. Commits the connection's open transaction first."""
     targets = _targets(ops_schema, raw_schema)
@@ -173,7 +178,7 @@ def apply_migrations(conn: Any, ops_schema: str = "ops", raw_schema: str | None 
     return pending
 
 
-def ensure_migrated(conn: Any, ops_schema: str = "ops", raw_schema: str | None = None) -> None:
+def ensure_migrated(conn: Any, ops_schema: str = DEFAULT_SCHEMAS.ops, raw_schema: str | None = None) -> None:
     """Apply what is pending, if anything: two small reads when the warehouse is current.
 
     Call it before a data transaction, never inside one (it commits the connection's transaction).
@@ -182,7 +187,9 @@ def ensure_migrated(conn: Any, ops_schema: str = "ops", raw_schema: str | None =
         apply_migrations(conn, ops_schema, raw_schema)
 
 
-def status(conn: Any, ops_schema: str = "ops", raw_schema: str | None = "raw") -> list[str]:
+def status(
+    conn: Any, ops_schema: str = DEFAULT_SCHEMAS.ops, raw_schema: str | None = DEFAULT_SCHEMAS.raw
+) -> list[str]:
     """One line per known migration: applied, pending, or applied but edited since."""
     targets = _targets(ops_schema, raw_schema)
     with conn.cursor() as cur:

@@ -1,13 +1,13 @@
 """Run the warehouse's dbt from the command line (`make dbt-build`), outside Airflow.
 
 The database: `--pg-url`, else $GMP_PG_URL, else the local stack's PostgreSQL (started if needed,
-see game_market_pipeline.local.stack). Its parts reach dbt/profiles.yml as GMP_PG_* environment
+see gmp_dev.local.stack). Its parts reach dbt/profiles.yml as GMP_PG_* environment
 variables (the password too: never written to a file); the schema is $GMP_DBT_SCHEMA (default
 analytics_audit).
 
-    python -m game_market_pipeline.transform.run_dbt build
-    python -m game_market_pipeline.transform.run_dbt run --select fact_games
-    python -m game_market_pipeline.transform.run_dbt --print-url
+    python -m gmp_dev.run_dbt build
+    python -m gmp_dev.run_dbt run --select fact_games
+    python -m gmp_dev.run_dbt --print-url
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ CLI_TARGET_PATH = DBT_PROJECT_DIR / "target" / "cli"
 def resolve_pg_url(pg_url: str | None = None) -> str:
     if pg_url or os.environ.get(PG_URL_ENV):
         return pg_url or os.environ[PG_URL_ENV]
-    from game_market_pipeline.local import stack
+    from gmp_dev.local import stack
 
     if os.environ.get("AIRFLOW_CONN_WAREHOUSE_DB"):
         return stack.postgres_url_from_conn(os.environ["AIRFLOW_CONN_WAREHOUSE_DB"])

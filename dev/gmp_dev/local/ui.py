@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from game_market_pipeline.local.airflow_env import airflow_bin, airflow_environment, prepare_airflow
+from gmp_dev.local.airflow_env import airflow_bin, airflow_environment, prepare_airflow
 
 
 def components(port: str) -> tuple[list[str], ...]:

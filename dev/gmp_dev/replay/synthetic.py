@@ -150,7 +150,7 @@ class SyntheticGames:
         if count < 0:
             raise ValueError("count must be >= 0")
         if templates is None:
-            from game_market_pipeline.replay.corpus import build_corpus
+            from gmp_dev.replay.corpus import build_corpus
 
             templates = build_corpus().rawg.games
         if not templates:

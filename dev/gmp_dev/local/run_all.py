@@ -18,8 +18,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from game_market_pipeline.config.loader import load_config
-from game_market_pipeline.local import stack
-from game_market_pipeline.local.airflow_env import airflow_bin, airflow_environment, prepare_airflow
+from gmp_dev.local import stack
+from gmp_dev.local.airflow_env import airflow_bin, airflow_environment, prepare_airflow
 
 TRANSFORM_DAG_ID = "transform_warehouse"
 
@@ -98,15 +98,18 @@ def record_real_start(env: dict[str, str], dag_id: str) -> int:
 
 def ingestion_table(url: str, ingest_date: str) -> str:
     import psycopg2
+    from psycopg2 import sql
+
+    from game_market_pipeline.warehouse.schemas import configured_schemas
 
     conn = psycopg2.connect(url)
     with conn, conn.cursor() as cur:
         cur.execute(
-            """
+            sql.SQL("""
             SELECT DISTINCT ON (source, endpoint) source, endpoint, status, records, loaded, quarantined,
                    api_calls, duration_seconds
-            FROM ops.ingest_runs WHERE ingest_date = %s
-            ORDER BY source, endpoint, finished_at DESC""",
+            FROM {}.ingest_runs WHERE ingest_date = %s
+            ORDER BY source, endpoint, finished_at DESC""").format(sql.Identifier(configured_schemas().ops)),
             (ingest_date,),
         )
         rows = cur.fetchall()
@@ -186,18 +189,24 @@ def run_transform(logical_date: str, env: dict[str, str], log_dir: Path, url: st
 
 def gold_counts(url: str) -> str:
     import psycopg2
+    from psycopg2 import sql
 
+    from game_market_pipeline.warehouse.schemas import configured_schemas
+
+    schemas = configured_schemas()
     conn = psycopg2.connect(url)
     with conn, conn.cursor() as cur:
-        cur.execute("""
+        cur.execute(
+            """
             SELECT table_schema, table_name FROM information_schema.tables
-            WHERE table_schema IN ('analytics', 'analytics_audit') AND table_type = 'BASE TABLE'
+            WHERE table_schema IN (%s, %s) AND table_type = 'BASE TABLE'
               AND (table_name LIKE 'fact\\_%%' OR table_name LIKE 'dim\\_%%' OR table_name LIKE 'bridge\\_%%'
                    OR table_name LIKE 'mart\\_%%')
-            ORDER BY 1, 2""")
+            ORDER BY 1, 2""",
+            (schemas.production, schemas.audit),
+        )
         tables = cur.fetchall()
         lines = [f"{'gold table':48} {'rows':>10}"]
-        from psycopg2 import sql
 
         for schema, table in tables:
             cur.execute(
@@ -212,10 +221,11 @@ def gate_verdict(url: str) -> str:
     import psycopg2
 
     from game_market_pipeline.promotion.report import latest_verdict
+    from game_market_pipeline.warehouse.schemas import configured_schemas
 
     conn = psycopg2.connect(url)
     try:
-        return latest_verdict(conn)
+        return latest_verdict(conn, configured_schemas().ops)
     finally:
         conn.close()
 

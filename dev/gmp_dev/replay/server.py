@@ -1,7 +1,7 @@
 """Replay server: the four public APIs, served locally from recorded real payloads.
 
 One stdlib `ThreadingHTTPServer` (HTTP/1.1, keep-alive) on 127.0.0.1, one mount per source
-(`game_market_pipeline.local.stack.REPLAY_MOUNTS`):
+(`gmp_dev.local.stack.REPLAY_MOUNTS`):
 
 - `/rawg/api`: /games (+ `updated=<from>,<to>` on the game's `updated` date), /games/{id|slug},
   /genres /platforms /stores /tags /developers /publishers /creators (+ /{id}),
@@ -26,7 +26,7 @@ with `X-RateLimit-*`/`RateLimit-*` headers and 429 + `Retry-After` past it; `{}`
 the list item (synthetic.rawg_game_detail). Responses containing anything not recorded carry `X-Replay-Synthetic: 1`
 (and `X-Replay-Synthetic-Fields` when only some fields are synthetic).
 
-    python -m game_market_pipeline.replay.server --port 8765 --rawg-key local-key
+    python -m gmp_dev.replay.server --port 8765 --rawg-key local-key
 """
 
 from __future__ import annotations
@@ -44,17 +44,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
 
-from game_market_pipeline.local.stack import LOOPBACK, REPLAY_MOUNTS
-from game_market_pipeline.replay import faults as fault_bodies
-from game_market_pipeline.replay.corpus import (
+from gmp_dev.local.stack import LOOPBACK, REPLAY_MOUNTS
+from gmp_dev.replay import faults as fault_bodies
+from gmp_dev.replay.corpus import (
     DEFAULT_POKEAPI_POKEMON,
     DEFAULT_TCGDEX_CARDS,
     Corpus,
     build_corpus,
     resource_id,
 )
-from game_market_pipeline.replay.faults import Fault, FaultRegistry
-from game_market_pipeline.replay.synthetic import (
+from gmp_dev.replay.faults import Fault, FaultRegistry
+from gmp_dev.replay.synthetic import (
     SYNTHETIC_ID_OFFSET,
     SyntheticGames,
     minimal_generation,
@@ -494,7 +494,7 @@ class ReplayApp:
             if found is not None:
                 return Response.json({"data": found})
         if len(segments) == 1 and segments[0] in ("types", "subtypes", "supertypes", "rarities"):
-            from game_market_pipeline.replay.corpus import load_recording
+            from gmp_dev.replay.corpus import load_recording
 
             return Response.json(load_recording("pokemontcg", f"{segments[0]}__1.json"))
         return Response.json({"error": {"message": "Not Found", "code": 404}}, 404)

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from game_market_pipeline.local import stack
+from gmp_dev.local import stack
 
 AIRFLOW_META_DB = "airflow_meta"
 

@@ -1,11 +1,11 @@
 """Throughput of the replay server's synthetic RAWG games (what the ingestion benchmark pulls).
 
-Starts `python -m game_market_pipeline.replay.server --synthetic-games N` in its own process on
+Starts `python -m gmp_dev.replay.server --synthetic-games N` in its own process on
 127.0.0.1, then measures pages/s served:
 - one client following `next` links (requests.Session, keep-alive), like the paginator does;
 - `--clients K` concurrent client processes, each fetching every K-th page by number.
 
-    python -m game_market_pipeline.replay.bench --games 1000000 --page-size 40 --clients 4
+    python -m gmp_dev.replay.bench --games 1000000 --page-size 40 --clients 4
 
 Bodies are read in full but not parsed (`--parse` adds json.loads, i.e. client cost).
 """
@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from game_market_pipeline.local.stack import LOOPBACK, free_port, wait_for_port
+from gmp_dev.local.stack import LOOPBACK, free_port, wait_for_port
 
 KEY = "bench-key"
 
@@ -72,7 +72,7 @@ def run(games: int, page_size: int, clients: int, max_pages: int | None, parse: 
         seed: int = 0) -> dict[str, Any]:
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "game_market_pipeline.replay.server", "--host", LOOPBACK, "--port", str(port),
+        [sys.executable, "-m", "gmp_dev.replay.server", "--host", LOOPBACK, "--port", str(port),
          "--rawg-key", KEY, "--synthetic-games", str(games), "--seed", str(seed)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://{LOOPBACK}:{port}"

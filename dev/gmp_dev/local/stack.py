@@ -24,7 +24,8 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+
+from game_market_pipeline.warehouse.connection import postgres_url_from_conn
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 STATE_DIR = Path(os.environ.get("GMP_LOCAL_DIR", PROJECT_ROOT / ".local"))
@@ -223,7 +224,7 @@ def start_replay(
     argv = [
         sys.executable,
         "-m",
-        "game_market_pipeline.replay.server",
+        "gmp_dev.replay.server",
         "--host",
         LOOPBACK,
         "--port",
@@ -290,14 +291,6 @@ def connection_env(state_dir: Path = STATE_DIR, env: dict[str, str] | None = Non
     return out
 
 
-def postgres_url_from_conn(conn_json: str) -> str:
-    conn = json.loads(conn_json)
-    user = quote(conn.get("login") or "postgres")
-    password = conn.get("password")
-    auth = f"{user}:{quote(password)}" if password else user
-    return f"postgresql://{auth}@{conn.get('host', LOOPBACK)}:{conn.get('port', 5432)}/{conn.get('schema') or 'postgres'}"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -309,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         exports = connection_env(args.state_dir)
         if "AIRFLOW_CONN_WAREHOUSE_DB" in exports:
             # The local warehouse is ready for loads: its fixed tables exist (warehouse/migrate.py).
-            from game_market_pipeline.local.run_all import migrate_warehouse
+            from gmp_dev.local.run_all import migrate_warehouse
 
             with contextlib.redirect_stdout(sys.stderr):  # stdout is for the shell to eval
                 migrate_warehouse(postgres_url_from_conn(exports["AIRFLOW_CONN_WAREHOUSE_DB"]))

@@ -1,0 +1,1 @@
+"""Development tools of game-market-pipeline (never imported by the product): local stack, replay server, dbt runner."""
