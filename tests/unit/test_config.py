@@ -301,3 +301,14 @@ def test_a_yaml_syntax_error_is_one_problem_naming_file_and_line(tmp_path):
     line = int(problem.message.split("line ")[1].split(",")[0])
     assert broken_line + 1 <= line <= broken_line + 2, (broken_line, problem.message)
     assert "<unicode string>" not in problem.message
+
+
+@pytest.mark.parametrize("where", ["endpoint", "source defaults"])
+def test_a_removed_setting_is_refused_naming_the_field(raw_config, where):
+    rawg = next(s for s in raw_config["sources"] if s["name"] == "rawg")
+    target = rawg["endpoints"][0] if where == "endpoint" else rawg.setdefault("defaults", {})
+    target["check_processes"] = 2
+    loaded = parse_config(raw_config, Path("endpoints.yaml"))
+    problems = [p for p in loaded.problems if p.field.endswith("check_processes")]
+    assert problems, loaded.problems
+    assert "`check_processes` was removed" in str(problems[0]) and "delete this setting" in str(problems[0])

@@ -132,7 +132,6 @@ def _resolve(source: SourceConfig, endpoint: EndpointConfig) -> ResolvedEndpoint
             "source": source.name,
             "quarantine_threshold": merged.get("quarantine_threshold", DEFAULT_QUARANTINE_THRESHOLD),
             "parallel_pages": merged.get("parallel_pages", DEFAULT_PARALLEL_PAGES),
-            "check_processes": merged.get("check_processes"),
             "timeout_seconds": merged.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS),
             "params": merged.get("params", {}),
             "schedule": merged.get("schedule"),

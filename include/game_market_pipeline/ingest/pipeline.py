@@ -13,6 +13,7 @@ from game_market_pipeline.ingest.bronze import BronzeStore, LandingLocation, loc
 from game_market_pipeline.ingest.connections import ApiSettings
 from game_market_pipeline.ingest.extract import ExtractResult, extract_endpoint
 from game_market_pipeline.ingest.http_client import ApiClient
+from game_market_pipeline.ingest.landing_contract import Manifest
 from game_market_pipeline.ingest.rate_limit import TokenBucket
 from game_market_pipeline.ingest.staging import LoadResult, load_landing
 from game_market_pipeline.warehouse.call_counter import CallCounter, IngestScope
@@ -176,15 +177,12 @@ def load(
     api_calls: int,
     started_at: datetime | None = None,
 ) -> LoadResult:
-    import json
-
     assert config.config is not None
     # The load's large blocks (S3 chunks, CSV, COPY buffers) go back to the OS when freed (memory.py).
     memory.map_large_blocks()
     bucket, key = location_from_uri(manifest_uri)
-    manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-    ingest_date = date.fromisoformat(manifest["ingest_date"])
-    store = BronzeStore(s3, landing_location(config, endpoint, ingest_date, bucket))
+    manifest = Manifest.from_json(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    store = BronzeStore(s3, landing_location(config, endpoint, manifest.ingest_date, bucket))
     warehouse = config.config.warehouse
     return load_landing(
         pg_conn,
