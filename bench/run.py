@@ -122,8 +122,6 @@ def run_ours(rec: Recorder, key: str, replay: Replay, pg_url: str, records: int,
             argv += ["--burst", str(burst)]
         if parallel:
             argv += ["--parallel-pages", str(parallel)]
-        if args.ours_check_processes is not None:
-            argv += ["--check-processes", str(args.ours_check_processes)]
         if rerun:
             argv.append("--rerun")
         if cprofile:
@@ -134,8 +132,7 @@ def run_ours(rec: Recorder, key: str, replay: Replay, pg_url: str, records: int,
     first = measured.result["first"]
     rec.add(key, _entry(measured, records, first["seconds"], api_calls=first["api_calls"],
                         extract_seconds=first["extract_seconds"], load_seconds=first["load_seconds"],
-                        cpu=first.get("cpu"),
-                        check_processes=args.ours_check_processes))
+                        cpu=first.get("cpu")))
     if rerun and "second" in measured.result:
         second = measured.result["second"]
         rec.add(key.replace("ours", "rerun", 1), {
@@ -259,8 +256,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dlt-size", type=int, default=None, help="cap dlt's sizes (default: the same)")
     parser.add_argument("--dbt-reuse-raw", action="store_true",
                         help="keep an earlier invocation's bulk load of the same size (when it holds one)")
-    parser.add_argument("--ours-check-processes", type=int, default=None,
-                        help="our check worker processes (0: in-process); default: the config's, else auto")
     parser.add_argument("--dlt-modes", default="default,nesting0",
                         help="dlt settings in the throughput section (default: both)")
     parser.add_argument("--latency-size", type=int, default=None)

@@ -30,11 +30,11 @@ DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DAG_ID = "ingest__rawg__games"
 
 # name -> (what is switched, extra bench.ours argv, extra environment). "all_on" is the package as
-# shipped: at one CPU its check pool is off by itself (auto: none on one CPU), so the pool is
-# measured the other way round: forced on with one worker.
+# shipped. The check process pool was measured the other way round (forced on with one worker, as
+# at one CPU it is off by itself) and has left the package since: its variant is gone with it
+# (bench/history/2026-12-04-one-cpu-tricks-before.json keeps the figures).
 INGEST_VARIANTS: dict[str, tuple[str, list[str], dict[str, str]]] = {
     "all_on": ("the package as shipped", [], {}),
-    "pool_forced_on": ("check pool forced on, 1 worker (off by itself at 1 CPU)", ["--check-processes", "1"], {}),
     "no_mallopt": ("mallopt (mmap threshold) off", ["--patch", "no_mallopt"], {}),
     "no_arrow_pool": ("Arrow's default pool (mimalloc), not the system pool", [],
                       {"ARROW_DEFAULT_MEMORY_POOL": "mimalloc"}),
