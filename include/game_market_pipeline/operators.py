@@ -97,4 +97,9 @@ class LoadToStagingOperator(BaseOperator):
             )
         finally:
             conn.close()
+        if result.status == "budget_exhausted":
+            # Not a failure (the task succeeds and the next run resumes) but news: one alert.
+            from game_market_pipeline.ingest.walk_budget import budget_alert
+
+            budget_alert(config, endpoint, context, result.records).notify(context)
         return result.__dict__

@@ -28,6 +28,7 @@ from game_market_pipeline.ingest.guards import WalkGuard, WalkStopped
 from game_market_pipeline.ingest.http_client import ApiClient
 from game_market_pipeline.ingest.paginators import PageRequest
 from game_market_pipeline.ingest.validate import CheckedRecord, ValidationStats, check_record, redact_secrets
+from game_market_pipeline.ingest.walk_budget import BudgetStop, resume_from, stop_fields, walk_guard
 from game_market_pipeline.records.registry import record_model
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,8 @@ def incremental_params(
     """The server-side filter for an incremental endpoint: since the last complete date, else everything."""
     if endpoint.incremental is None or previous is None:
         return {}
-    start = date.fromisoformat(previous["ingest_date"])
+    # A walk that finished what a budget stop left keeps the stopped walk's window end (walk_budget.py).
+    start = date.fromisoformat(previous.get("window_end") or previous["ingest_date"])
     value = endpoint.incremental.format.format(
         start_date=start.isoformat(),
         end_date=ingest_date.isoformat(),
@@ -75,9 +77,12 @@ def extract_endpoint(
     part_records: int = PART_RECORDS,
     parallel_pages: int | None = None,
     check_processes: int | None = None,
+    gate: Any = None,
 ) -> ExtractResult:
     """`check_processes`: worker processes for the record checks of planned pages (0: in this
-    process); default the endpoint's setting, else chosen by the CPUs free (ingest/check_pool.py)."""
+    process); default the endpoint's setting, else chosen by the CPUs free (ingest/check_pool.py).
+    `gate`: the source's call budget (budget.CallGate): a grant per page; when it refuses, the walk
+    lands what it fetched and stops with `budget_exhausted` (ingest/walk_budget.py)."""
     started = time.monotonic()
     existing = store.manifest()
     if existing:
@@ -106,6 +111,10 @@ def extract_endpoint(
     expected = next(
         (c["expected_records"] for c in checkpoints if c.get("expected_records") is not None), None
     )
+    # A walk an earlier date stopped at the call budget is continued, not started over.
+    resumed = resume_from(store.previous_manifest())
+    if expected is None and resumed is not None:
+        expected = resumed.expected_records
     if checkpoints:
         filters = checkpoints[-1]["filters"]
         start = checkpoints[-1]["next_request"]
@@ -115,12 +124,16 @@ def extract_endpoint(
             checkpoints[-1]["part"],
             stats.records,
         )
+    elif resumed is not None:
+        filters, start = resumed.filters, resumed.next_request
+        log.info("%s: resuming the walk the call budget stopped on %s", endpoint.dag_id, resumed.stopped_on)
     else:
         filters = incremental_params(endpoint, store.previous_manifest(), ingest_date)
         start = None
     model = record_model(endpoint.record_model)
     next_part = highest_part + 1
-    guard = WalkGuard(endpoint, client, previous_calls)
+    guard = walk_guard(endpoint, client, previous_calls, gate)
+    budget = BudgetStop()
 
     if not checkpoints or start is not None:
         first = PageRequest.from_json(start) if start else None
@@ -176,7 +189,8 @@ def extract_endpoint(
                 next_part += 1
                 part, part_stats = PartWriter(store, next_part), ValidationStats()
 
-            for fetched in iter_records_pages(client, endpoint, first, parallel_pages, checks, guard):
+            walk = iter_records_pages(client, endpoint, first, parallel_pages, checks, guard)
+            for fetched in budget.pages(walk):
                 if expected is None:
                     expected = fetched.total
                 if fetched.checked is not None:
@@ -194,13 +208,20 @@ def extract_endpoint(
                     flush()
                 if part.records + len(buffer) >= part_records or fetched.next_request is None:
                     land(fetched.next_request)
-            if buffer or part.records or fetched is None:
+            if budget.stop is not None:
+                if buffer or part.records:
+                    land(budget.stop.request)
+            elif buffer or part.records or fetched is None:
                 # The walk ended on an empty listing, or a page we already buffered: land what is left.
                 land(None)
             if in_flight is not None:
                 checkpoints.append(in_flight.result())
 
-    count = CountCheck(expected, stats.records, endpoint.count_tolerance, endpoint.count_exact)
+    walk_records = stats.records + (resumed.records_so_far if resumed else 0)
+    # A stopped walk is not compared with the API's count yet; a resumed one counts every run's records.
+    count = CountCheck(
+        None if budget.stop else expected, walk_records, endpoint.count_tolerance, endpoint.count_exact
+    )
     count_warning = count.message(endpoint.dag_id)
     if count_warning:
         log.warning("%s", count_warning)
@@ -242,6 +263,15 @@ def extract_endpoint(
         ],
         "completed_at": datetime.now(UTC).isoformat(),
         "extract_seconds": round(time.monotonic() - started, 3),
+        **stop_fields(
+            budget.stop,
+            resumed,
+            _resume_point(budget.stop.request, client) if budget.stop else None,
+            filters,
+            ingest_date,
+            expected,
+            stats.records,
+        ),
     }
     if stats.drift_counts:
         log.warning(

@@ -36,6 +36,7 @@ from game_market_pipeline.ingest.bronze import ROW_GROUP_RECORDS, BronzeStore
 from game_market_pipeline.ingest.count_check import LONG_READ, SHORT_READ, CountMismatchError
 from game_market_pipeline.ingest.details import record_detail_fetches
 from game_market_pipeline.ingest.details import run_message as details_run_message
+from game_market_pipeline.ingest.walk_budget import run_status as walk_run_status
 from game_market_pipeline.warehouse.call_counter import ingest_calls
 from game_market_pipeline.warehouse.migrate import ensure_migrated
 
@@ -495,14 +496,18 @@ def load_landing(
             # Details (details_of): the list versions they were fetched for, in this transaction.
             record_detail_fetches(cur, ops_schema, endpoint, manifest, run_id)
             details_status, details_message = details_run_message(manifest)
+            # A list walk stopped at the call budget (ingest/walk_budget.py): its parts load, the
+            # run is `budget_exhausted` and the next date resumes the walk.
+            walk_status, walk_message = walk_run_status(manifest)
+            run_status = details_status or walk_status or "loaded"
             record_run(
                 cur,
                 ops_schema,
                 run_id=run_id,
                 endpoint=endpoint,
                 manifest=manifest,
-                status=details_status or "loaded",
-                message="; ".join(m for m in (details_message, count_warning) if m) or None,
+                status=run_status,
+                message="; ".join(m for m in (details_message, walk_message, count_warning) if m) or None,
                 loaded=inserted,
                 api_calls=api_calls_total,
                 duration=time.monotonic() - clock,
@@ -519,7 +524,7 @@ def load_landing(
     if count_warning:
         log.warning("%s", count_warning)
     return LoadResult(
-        details_status or "loaded",
+        run_status,
         records,
         copied,
         inserted,
