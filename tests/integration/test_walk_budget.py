@@ -173,3 +173,28 @@ def test_two_endpoints_of_one_source_walking_at_once_never_exceed_the_budget_tog
             harness.s3.delete_object(Bucket=harness.bucket, Key=key)
     with capsys.disabled():
         print(f"\ncalls sent by two concurrent walks vs the shared budget (budget, sent): {measured}")
+
+
+def test_a_fan_out_page_takes_all_its_detail_grants_or_none_and_resumes_at_that_page(harness):
+    """tcgdex.cards (pages of 10 cards, one detail call per card): with room for the second page's
+    list call but not its 10 details, the walk stops before them, lands the first page's cards, and
+    the next window asks for the second page again — every card's detail is requested exactly once."""
+    import re
+
+    cards = harness.endpoint("tcgdex", "cards")
+    cards = cards.model_copy(update={"paginator": cards.paginator.model_copy(update={"page_size": 10})})
+    total = len(harness.replay.app.corpus.tcgdex.cards)
+    per_day = (1 + 10) + 1 + 5  # page 1 and its details, page 2, then 5 of the 10 grants page 2 needs
+    result, loaded = run_under_budget(harness, cards, DAY, "run-1", per_day)
+    manifest = harness.manifest(result)
+    assert loaded.status == "budget_exhausted" and result.records == 10
+    assert manifest["resume"]["next_request"]["index"] == 2 and result.api_calls == 12
+    assert harness.query("SELECT granted, outstanding FROM ops.call_budget_grants") == [(12, 0)]
+    next_budget_window(harness)
+    result, loaded = run_under_budget(harness, cards, DAY + timedelta(days=1), "run-2", 10_000)
+    assert loaded.status == "loaded" and harness.manifest(result)["resumed_from"] == DAY.isoformat()
+    detail = re.compile(r"/cards/[^/]+$")
+    by_path = harness.replay.stats()["by_path"]
+    details = {path: n for path, n in by_path.items() if detail.search(path)}
+    assert len(details) == total and set(details.values()) == {1}
+    assert harness.query("SELECT count(*), count(DISTINCT _record_key) FROM raw.tcgdex__cards") == [(total, total)]

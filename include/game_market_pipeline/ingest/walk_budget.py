@@ -147,6 +147,18 @@ class BudgetedWalkGuard(WalkGuard):
         self._take(request, 1, f"page {request.index}")
 
     def before_details(self, request: PageRequest, calls: int) -> None:
+        limits = [
+            limit
+            for limit in (getattr(self._gate, "calls_per_day", None), getattr(self._gate, "calls_per_month", None))
+            if limit is not None
+        ]
+        if limits and calls + 1 > min(limits):
+            # All or none would be "none" in every window: a stop to resume would never move on.
+            raise WalkStopped(
+                f"{self.where}: page {request.index} needs {calls} detail calls, more than the source's whole "
+                f"budget ({min(limits)} calls per window): make the pages smaller (`paginator.page_size`) "
+                "or the budget larger."
+            )
         self._take(request, calls, f"the {calls} detail calls of page {request.index}")
 
     def _take(self, request: PageRequest, calls: int, what: str) -> None:
