@@ -36,8 +36,11 @@ DAG_ID = "ingest__rawg__games"
 INGEST_VARIANTS: dict[str, tuple[str, list[str], dict[str, str]]] = {
     "all_on": ("the package as shipped", [], {}),
     "no_mallopt": ("mallopt (mmap threshold) off", ["--patch", "no_mallopt"], {}),
-    "no_arrow_pool": ("Arrow's default pool (mimalloc), not the system pool", [],
-                      {"ARROW_DEFAULT_MEMORY_POOL": "mimalloc"}),
+    "no_arrow_pool": (
+        "Arrow's default pool (mimalloc), not the system pool",
+        [],
+        {"ARROW_DEFAULT_MEMORY_POOL": "mimalloc"},
+    ),
     "no_twin": ("pydantic validation twin off (model instances)", ["--patch", "no_twin"], {}),
     "no_orjson": ("orjson with byte-pattern guards off (stdlib json)", ["--patch", "no_orjson"], {}),
     "no_gil_slicing": ("GIL-slicing hash off (one hashlib call)", ["--patch", "no_gil_slicing"], {}),
@@ -56,9 +59,25 @@ def ingest_once(replay: Replay, pg_url: str, args: argparse.Namespace, name: str
     moto = Moto()
     try:
         reset_schemas(pg_url, "raw", "ops")
-        argv = ["taskset", "-c", args.cpus, sys.executable, "-m", "bench.ours", "--rawg-url", replay.rawg,
-                "--s3-url", moto.url, "--pg-url", pg_url, "--bucket", f"tricks-{uuid.uuid4().hex[:12]}",
-                "--expect", str(args.records), *extra_argv]
+        argv = [
+            "taskset",
+            "-c",
+            args.cpus,
+            sys.executable,
+            "-m",
+            "bench.ours",
+            "--rawg-url",
+            replay.rawg,
+            "--s3-url",
+            moto.url,
+            "--pg-url",
+            pg_url,
+            "--bucket",
+            f"tricks-{uuid.uuid4().hex[:12]}",
+            "--expect",
+            str(args.records),
+            *extra_argv,
+        ]
         try:
             measured = run_measured(argv, env=extra_env)
         except RuntimeError as exc:
@@ -69,21 +88,39 @@ def ingest_once(replay: Replay, pg_url: str, args: argparse.Namespace, name: str
         moto.stop()
         reset_schemas(pg_url, "raw", "ops")
     first = measured.result["first"]
-    return {"variant": name, "records_per_s": args.records / first["seconds"], "seconds": first["seconds"],
-            "cpu_seconds": _cpu_seconds(first.get("cpu")), "peak_rss_mib": measured.peak_rss_bytes / 2**20,
-            "loadavg": os.getloadavg()[0]}
+    return {
+        "variant": name,
+        "records_per_s": args.records / first["seconds"],
+        "seconds": first["seconds"],
+        "cpu_seconds": _cpu_seconds(first.get("cpu")),
+        "peak_rss_mib": measured.peak_rss_bytes / 2**20,
+        "loadavg": os.getloadavg()[0],
+    }
 
 
 def config_once(config_path: Path, args: argparse.Namespace, name: str) -> dict[str, Any]:
-    argv = ["taskset", "-c", args.cpus, sys.executable, "-m", "bench.tricks", "config-child",
-            "--patch", CONFIG_VARIANTS[name]]
+    argv = [
+        "taskset",
+        "-c",
+        args.cpus,
+        sys.executable,
+        "-m",
+        "bench.tricks",
+        "config-child",
+        "--patch",
+        CONFIG_VARIANTS[name],
+    ]
     try:
         measured = run_measured(argv, env={"GMP_CONFIG_PATH": str(config_path)})
     except RuntimeError as exc:
         if "trick absent" in str(exc):
             return {"variant": name, "absent": True}
         raise
-    return {"variant": name, "seconds": measured.result["seconds"], "peak_rss_mib": measured.peak_rss_bytes / 2**20}
+    return {
+        "variant": name,
+        "seconds": measured.result["seconds"],
+        "peak_rss_mib": measured.peak_rss_bytes / 2**20,
+    }
 
 
 def config_child(patch: str) -> int:
@@ -109,13 +146,17 @@ def _summary(runs: list[dict[str, Any]], names: list[str], keys: tuple[str, ...]
         if not mine:
             out[name] = {"absent": True}
             continue
-        out[name] = {key: statistics.median(r[key] for r in mine) for key in keys if mine[0].get(key) is not None}
+        out[name] = {
+            key: statistics.median(r[key] for r in mine) for key in keys if mine[0].get(key) is not None
+        }
         out[name]["runs"] = len(mine)
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("kind", nargs="?", default="run", choices=["run", "config-child"])
     parser.add_argument("--patch", default="", help="config-child: the switch to apply")
     parser.add_argument("--records", type=int, default=100_000)
@@ -132,9 +173,13 @@ def main(argv: list[str] | None = None) -> int:
         return config_child(args.patch)
     names = args.variants.split(",")
     pg_url = ensure_database(args.pg_admin_url, args.database)
-    result: dict[str, Any] = {"command": "python -m bench.tricks " + " ".join(argv or sys.argv[1:]),
-                              "machine": machine(), "records": args.records, "cpus": args.cpus,
-                              "variants": {n: INGEST_VARIANTS[n][0] for n in names}}
+    result: dict[str, Any] = {
+        "command": "python -m bench.tricks " + " ".join(argv or sys.argv[1:]),
+        "machine": machine(),
+        "records": args.records,
+        "cpus": args.cpus,
+        "variants": {n: INGEST_VARIANTS[n][0] for n in names},
+    }
     ingest_runs: list[dict[str, Any]] = []
     replay = Replay(args.records)
     try:
@@ -148,14 +193,26 @@ def main(argv: list[str] | None = None) -> int:
     config_runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="gmp-tricks-") as tmp:
         config_path = Path(tmp) / "endpoints.yaml"
-        run_measured([sys.executable, "-m", "bench.parse", "make-config", "--endpoints",
-                      str(args.config_endpoints), "--out", str(config_path)])
+        run_measured(
+            [
+                sys.executable,
+                "-m",
+                "bench.parse",
+                "make-config",
+                "--endpoints",
+                str(args.config_endpoints),
+                "--out",
+                str(config_path),
+            ]
+        )
         for _rep in range(args.config_reps):
             for name in CONFIG_VARIANTS:
                 run = config_once(config_path, args, name)
                 config_runs.append(run)
                 print(f"[tricks] config {json.dumps(run)}", flush=True)
-    result["ingest"] = _summary(ingest_runs, names, ("records_per_s", "seconds", "cpu_seconds", "peak_rss_mib"))
+    result["ingest"] = _summary(
+        ingest_runs, names, ("records_per_s", "seconds", "cpu_seconds", "peak_rss_mib")
+    )
     result["config_parse"] = _summary(config_runs, list(CONFIG_VARIANTS), ("seconds", "peak_rss_mib"))
     result["runs"] = {"ingest": ingest_runs, "config": config_runs}
     base = result["ingest"].get("all_on", {})
@@ -163,7 +220,9 @@ def main(argv: list[str] | None = None) -> int:
         if figures.get("records_per_s") and base.get("records_per_s"):
             # What the trick gains: all-on over switched-off (for the pool: off over forced on).
             ratio = base["records_per_s"] / figures["records_per_s"]
-            figures["trick_gain_records_per_s"] = round((1 / ratio if name == "pool_forced_on" else ratio) - 1, 4)
+            figures["trick_gain_records_per_s"] = round(
+                (1 / ratio if name == "pool_forced_on" else ratio) - 1, 4
+            )
     config_base = result["config_parse"].get("all_on", {}).get("seconds")
     for figures in result["config_parse"].values():
         if figures.get("seconds") and config_base:

@@ -12,36 +12,81 @@ from pydantic import ValidationError
 
 from game_market_pipeline.ingest.landing_contract import Checkpoint, Manifest, ResumePoint
 
-PART = {"part": 1, "key": "bronze/source=rawg/endpoint=games/ingest_date=2026-11-20/part-00001.parquet",
-        "quarantine_key": None, "records": 40, "valid": 39, "invalid": 1, "file_sha256": "ab" * 32,
-        "records_sha256": "cd" * 32}
+PART = {
+    "part": 1,
+    "key": "bronze/source=rawg/endpoint=games/ingest_date=2026-11-20/part-00001.parquet",
+    "quarantine_key": None,
+    "records": 40,
+    "valid": 39,
+    "invalid": 1,
+    "file_sha256": "ab" * 32,
+    "records_sha256": "cd" * 32,
+}
 
 # The manifest of a list walk as the first extract (8f52686) wrote it: no count check fields.
 MANIFEST_8F52686 = {
-    "schema_version": 1, "complete": True, "source": "rawg", "endpoint": "games", "ingest_date": "2026-11-20",
-    "run_id": "scheduled__2026-11-20", "record_model": "rawg.Game", "primary_key": "id", "filters": {},
-    "pages": 1, "records": 40, "valid": 39, "invalid": 1, "error_counts": {"name: Field required": 1},
-    "drift_fields": {}, "api_calls": 1, "resumed": False, "parts": [PART],
-    "completed_at": "2026-11-20T03:00:01.000000+00:00", "extract_seconds": 0.5,
+    "schema_version": 1,
+    "complete": True,
+    "source": "rawg",
+    "endpoint": "games",
+    "ingest_date": "2026-11-20",
+    "run_id": "scheduled__2026-11-20",
+    "record_model": "rawg.Game",
+    "primary_key": "id",
+    "filters": {},
+    "pages": 1,
+    "records": 40,
+    "valid": 39,
+    "invalid": 1,
+    "error_counts": {"name: Field required": 1},
+    "drift_fields": {},
+    "api_calls": 1,
+    "resumed": False,
+    "parts": [PART],
+    "completed_at": "2026-11-20T03:00:01.000000+00:00",
+    "extract_seconds": 0.5,
 }
 # ... and as the last untyped one (9c48c31) wrote it: with the API's count compared.
 MANIFEST_9C48C31 = {
-    **MANIFEST_8F52686, "expected_records": 40, "count_check": "ok", "count_tolerance": 0.01,
-    "count_exact": False, "count_message": None,
+    **MANIFEST_8F52686,
+    "expected_records": 40,
+    "count_check": "ok",
+    "count_tolerance": 0.01,
+    "count_exact": False,
+    "count_message": None,
 }
 DETAILS_9C48C31 = {
-    **MANIFEST_8F52686, "endpoint": "game_details", "record_model": "rawg.GameDetail",
-    "details": {"status": "budget_exhausted", "list_endpoint": "games", "backlog_before": 10, "planned": 5,
-                "fetched": {"1": "h1"}, "not_found": {"2": "h2"}, "backlog_after": 8},
+    **MANIFEST_8F52686,
+    "endpoint": "game_details",
+    "record_model": "rawg.GameDetail",
+    "details": {
+        "status": "budget_exhausted",
+        "list_endpoint": "games",
+        "backlog_before": 10,
+        "planned": 5,
+        "fetched": {"1": "h1"},
+        "not_found": {"2": "h2"},
+        "backlog_after": 8,
+    },
 }
 CHECKPOINT_8F52686 = {
-    **PART, "first_page": 1, "last_page": 1, "api_calls": 1, "filters": {},
+    **PART,
+    "first_page": 1,
+    "last_page": 1,
+    "api_calls": 1,
+    "filters": {},
     "next_request": {"index": 2, "url": "https://api.rawg.io/api/games?key=***&page=2", "params": {}},
     "stats": {"records": 40, "invalid": 1, "error_counts": {"name: Field required": 1}, "drift_counts": {}},
 }
 CHECKPOINT_DETAILS_9C48C31 = {
-    **PART, "first_page": 1, "last_page": 1, "api_calls": 2, "next_target": 2, "fetched": {"1": "h1"},
-    "not_found": {"2": "h2"}, "stats": {"records": 1, "invalid": 0, "error_counts": {}, "drift_counts": {}},
+    **PART,
+    "first_page": 1,
+    "last_page": 1,
+    "api_calls": 2,
+    "next_target": 2,
+    "fetched": {"1": "h1"},
+    "not_found": {"2": "h2"},
+    "stats": {"records": 1, "invalid": 0, "error_counts": {}, "drift_counts": {}},
 }
 
 

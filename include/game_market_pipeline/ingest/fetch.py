@@ -135,5 +135,7 @@ def iter_records_pages(
         return
     with ThreadPoolExecutor(max_workers=endpoint.fan_out.concurrency, thread_name_prefix="detail") as pool:
         for page in iter_pages(client, endpoint, paginator, start, parallel, guard):
+            if guard is not None:
+                guard.before_details(page.request, len(page.records))
             details = fan_out(client, endpoint, page.records, pool, guard)
             yield FetchedPage(page.request, details, page.next_request, page.total)

@@ -33,7 +33,9 @@ class PartLander:
     def __enter__(self) -> PartLander:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
             if error is None:
                 self._collect()

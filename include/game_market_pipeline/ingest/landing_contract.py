@@ -101,6 +101,18 @@ class DetailsSummary(_Contract):
     backlog_after: int
 
 
+class BudgetResume(_Contract):
+    """Where a list walk stopped at its source's call budget continues on the next date
+    (ingest/walk_budget.py)."""
+
+    next_request: ResumePoint
+    filters: dict[str, Any] = Field(default_factory=dict)
+    window_end: date  # the stopped walk's incremental window end
+    records_so_far: int = 0  # records landed by the walk over every run so far
+    expected_records: int | None = None
+    stopped_on: date  # the logical date whose run stopped last
+
+
 class Manifest(_Contract):
     """A logical date's landing, complete: its parts in order and what its checks found."""
 
@@ -127,6 +139,13 @@ class Manifest(_Contract):
     api_calls: int = 0
     resumed: bool = False
     details: DetailsSummary | None = None
+    # A list walk under a call budget (ingest/walk_budget.py): `status` budget_exhausted and
+    # `resume` when it stopped; `window_end` where the next incremental window starts;
+    # `resumed_from` the date whose stopped walk this one finished.
+    status: str | None = None
+    resume: BudgetResume | None = None
+    window_end: date | None = None
+    resumed_from: date | None = None
     parts: list[LandedPart] = Field(default_factory=list)
     completed_at: datetime | None = None
     extract_seconds: float = 0.0
@@ -141,6 +160,10 @@ class Manifest(_Contract):
     def from_json(cls, body: bytes | str) -> Manifest:
         return cls.model_validate_json(body)
 
+    def as_json(self) -> dict[str, Any]:
+        """The manifest as stored (JSON types), for readers that take the stored form."""
+        return self.model_dump(mode="json")
+
 
 def merged_counts(checkpoints: list[Checkpoint]) -> ValidationCounts:
     """The landing's counts: every part's, summed (findings keep their most common entries)."""
@@ -154,5 +177,9 @@ def merged_counts(checkpoints: list[Checkpoint]) -> ValidationCounts:
         invalid += checkpoint.stats.invalid
         errors.update(checkpoint.stats.error_counts)
         drift.update(checkpoint.stats.drift_counts)
-    return ValidationCounts(records=records, invalid=invalid, error_counts=dict(errors.most_common(20)),
-                            drift_counts=dict(drift.most_common(200)))
+    return ValidationCounts(
+        records=records,
+        invalid=invalid,
+        error_counts=dict(errors.most_common(20)),
+        drift_counts=dict(drift.most_common(200)),
+    )

@@ -38,6 +38,7 @@ from game_market_pipeline.ingest.count_check import LONG_READ, SHORT_READ, Count
 from game_market_pipeline.ingest.details import record_detail_fetches
 from game_market_pipeline.ingest.details import run_message as details_run_message
 from game_market_pipeline.ingest.landing_contract import Manifest
+from game_market_pipeline.ingest.walk_budget import run_status as walk_run_status
 from game_market_pipeline.warehouse.call_counter import ingest_calls
 from game_market_pipeline.warehouse.migrate import ensure_migrated
 
@@ -517,5 +518,8 @@ def _finished_run(cur: Any, landing: _Landing) -> tuple[str, str | None]:
     the load's transaction."""
     record_detail_fetches(cur, landing.ops_schema, landing.endpoint, landing.manifest, landing.run_id)
     details_status, details_message = details_run_message(landing.manifest)
-    message = "; ".join(m for m in (details_message, landing.manifest.count_message) if m) or None
-    return details_status or "loaded", message
+    # A list walk stopped at the call budget (ingest/walk_budget.py): its parts load, the run is
+    # `budget_exhausted` and the next date resumes the walk.
+    walk_status, walk_message = walk_run_status(landing.manifest.as_json())
+    messages = (details_message, walk_message, landing.manifest.count_message)
+    return details_status or walk_status or "loaded", "; ".join(m for m in messages if m) or None
