@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -27,9 +27,16 @@ MANIFEST_NAME = "_manifest.json"
 class _Contract(BaseModel):
     # extra="ignore": a field a newer writer adds never stops an older reader.
     model_config = ConfigDict(extra="ignore", frozen=True)
+    # Fields of one kind of walk only: left out of the stored form when unset, as before they existed.
+    _omitted_when_unset: ClassVar[frozenset[str]] = frozenset()
+
+    def as_json(self) -> dict[str, Any]:
+        """The stored form (JSON types)."""
+        data = self.model_dump(mode="json")
+        return {k: v for k, v in data.items() if v is not None or k not in self._omitted_when_unset}
 
     def to_json_bytes(self, indent: int | None = None) -> bytes:
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, indent=indent).encode()
+        return json.dumps(self.as_json(), sort_keys=True, indent=indent).encode()
 
 
 class ResumePoint(_Contract):
@@ -150,6 +157,10 @@ class Manifest(_Contract):
     completed_at: datetime | None = None
     extract_seconds: float = 0.0
 
+    _omitted_when_unset: ClassVar[frozenset[str]] = frozenset(
+        {"details", "status", "resume", "window_end", "resumed_from"}
+    )
+
     @model_validator(mode="after")
     def _valid_from_counts(self) -> Manifest:
         if self.valid < 0:
@@ -159,10 +170,6 @@ class Manifest(_Contract):
     @classmethod
     def from_json(cls, body: bytes | str) -> Manifest:
         return cls.model_validate_json(body)
-
-    def as_json(self) -> dict[str, Any]:
-        """The manifest as stored (JSON types), for readers that take the stored form."""
-        return self.model_dump(mode="json")
 
 
 def merged_counts(checkpoints: list[Checkpoint]) -> ValidationCounts:
