@@ -3,15 +3,16 @@ benchmark's child process, to measure a change before it is made in the package,
 of the package with it switched off (bench/tricks.py).
 
 Every switch replaces names in the loaded modules of the package, so product code carries no
-branch for it. A switch whose trick is no longer in the package says so (`TrickAbsent`): that
-trick left the product (issue 22) and there is nothing to switch off.
+branch for it; one whose trick is gone says so (`TrickAbsent`). The tricks that gained less than
+15 % in a one-CPU pod left the package with issue 22, and their switches with them (the check
+process pool, `mallopt`, GIL-slicing hashes, the partial config parse): the figures are in
+bench/history/2026-12-04-one-cpu-before-after.md.
 Earlier experiments (`rowstream`, `smallbatch`) landed; bench/history keeps their story.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib
 import json
 import sys
@@ -54,11 +55,6 @@ def _swap(module_name: str, attr: str, replacement: Any) -> None:
     _replace_everywhere(original, replacement)
 
 
-def no_mallopt() -> None:
-    """The load leaves glibc's mmap threshold dynamic."""
-    _swap("ingest.memory", "map_large_blocks", lambda *args, **kwargs: False)
-
-
 def no_twin() -> None:
     """Records validated by the pydantic model itself (instances built), not its typed-dict twin."""
     _swap("records.validation_twin", "forbid_extra_validator", lambda model: None)
@@ -79,41 +75,15 @@ def no_orjson() -> None:
     _swap("ingest.json_codec", "canonical_json_bytes", canonical_json_bytes)
 
 
-def no_gil_slicing() -> None:
-    """Record hashes in one hashlib call (which releases the GIL above 2 KiB)."""
-
-    def hash_canonical(canonical: str | bytes) -> str:
-        data = canonical.encode("utf-8") if isinstance(canonical, str) else canonical
-        return hashlib.sha256(data).hexdigest()
-
-    _swap("ingest.hashing", "hash_canonical", hash_canonical)
-
-
 def no_gc_pause() -> None:
     """The collector runs while the YAML document is built."""
     _swap("config.loader", "_gc_paused", contextlib.nullcontext)
 
 
-def no_partial_parse() -> None:
-    """A task process validates the whole config, not only its own DAG's endpoint."""
-    loader = _module("config.loader")
-    if "only_dag_id" not in loader.load_config.__code__.co_varnames:
-        raise TrickAbsent("trick absent: load_config(only_dag_id=...)")
-    load_config = loader.load_config
-
-    def whole(path: str | None = None, only_dag_id: str | None = None) -> Any:
-        return load_config(path)
-
-    _swap("config.loader", "load_config_cached", whole)
-
-
 PATCHES: dict[str, Callable[[], None]] = {
-    "no_mallopt": no_mallopt,
     "no_twin": no_twin,
     "no_orjson": no_orjson,
-    "no_gil_slicing": no_gil_slicing,
     "no_gc_pause": no_gc_pause,
-    "no_partial_parse": no_partial_parse,
 }
 
 
