@@ -68,8 +68,9 @@ def no_orjson() -> None:
         return json.loads(content)
 
     def canonical_json_bytes(record: Any) -> bytes:
-        return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                          allow_nan=False).encode("utf-8")
+        return json.dumps(
+            record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode("utf-8")
 
     _swap("ingest.json_codec", "decode_json", decode_json)
     _swap("ingest.json_codec", "canonical_json_bytes", canonical_json_bytes)
