@@ -5,7 +5,7 @@ of the package with it switched off (bench/tricks.py).
 Every switch replaces names in the loaded modules of the package, so product code carries no
 branch for it; one whose trick is gone says so (`TrickAbsent`). The tricks that gained less than
 15 % in a one-CPU pod left the package with issue 22, and their switches with them (the check
-process pool, `mallopt`, GIL-slicing hashes, the partial config parse): the figures are in
+process pool, GIL-slicing hashes, the partial config parse): the figures are in
 bench/history/2026-12-04-one-cpu-before-after.md.
 Earlier experiments (`rowstream`, `smallbatch`) landed; bench/history keeps their story.
 """
@@ -55,6 +55,11 @@ def _swap(module_name: str, attr: str, replacement: Any) -> None:
     _replace_everywhere(original, replacement)
 
 
+def no_mallopt() -> None:
+    """The load leaves glibc's mmap threshold dynamic."""
+    _swap("ingest.memory", "map_large_blocks", lambda *args, **kwargs: False)
+
+
 def no_twin() -> None:
     """Records validated by the pydantic model itself (instances built), not its typed-dict twin."""
     _swap("records.validation_twin", "forbid_extra_validator", lambda model: None)
@@ -82,6 +87,7 @@ def no_gc_pause() -> None:
 
 
 PATCHES: dict[str, Callable[[], None]] = {
+    "no_mallopt": no_mallopt,
     "no_twin": no_twin,
     "no_orjson": no_orjson,
     "no_gc_pause": no_gc_pause,

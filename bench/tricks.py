@@ -31,10 +31,11 @@ DAG_ID = "ingest__rawg__games"
 
 # name -> (what is switched, extra bench.ours argv, extra environment). "all_on" is the package as
 # shipped. The tricks that left the package with issue 22 (check process pool, measured forced on
-# as at one CPU it was off by itself; mallopt; GIL-slicing hashes; partial config parse) left with
+# as at one CPU it was off by itself; GIL-slicing hashes; partial config parse) left with
 # their variants: bench/history/2026-12-04-one-cpu-tricks-before.json keeps their figures.
 INGEST_VARIANTS: dict[str, tuple[str, list[str], dict[str, str]]] = {
     "all_on": ("the package as shipped", [], {}),
+    "no_mallopt": ("mallopt (mmap threshold) off", ["--patch", "no_mallopt"], {}),
     "no_arrow_pool": (
         "Arrow's default pool (mimalloc), not the system pool",
         [],

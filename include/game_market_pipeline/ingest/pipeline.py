@@ -8,6 +8,7 @@ from typing import Any
 
 from game_market_pipeline.config.loader import LoadedConfig
 from game_market_pipeline.config.models import ResolvedEndpoint
+from game_market_pipeline.ingest import memory
 from game_market_pipeline.ingest.bronze import BronzeStore, LandingLocation, location_from_uri
 from game_market_pipeline.ingest.connections import ApiSettings
 from game_market_pipeline.ingest.extract import ExtractResult, extract_endpoint
@@ -183,6 +184,8 @@ def load(
     started_at: datetime | None = None,
 ) -> LoadResult:
     assert config.config is not None
+    # The load's large blocks (S3 chunks, CSV, COPY buffers) go back to the OS when freed (memory.py).
+    memory.map_large_blocks()
     bucket, key = location_from_uri(manifest_uri)
     manifest = Manifest.from_json(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     store = BronzeStore(s3, landing_location(config, endpoint, manifest.ingest_date, bucket))
