@@ -27,8 +27,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests-per-second", type=float, default=1000.0)
     parser.add_argument("--burst", type=int, default=None)
     parser.add_argument("--parallel-pages", type=int, default=None, help="default: the config's")
-    parser.add_argument("--check-processes", type=int, default=None,
-                        help="check worker processes (0: in-process); default: the config's, else auto")
     parser.add_argument("--rerun", action="store_true", help="then run the same logical date again")
     parser.add_argument("--patch", default="", help="comma-separated local experiments (bench.patches)")
     parser.add_argument("--cprofile", default=None, help="write cProfile stats of the first run here")
@@ -48,8 +46,6 @@ def main(argv: list[str] | None = None) -> int:
     endpoint = config.endpoint("rawg", "games")
     if args.parallel_pages:
         endpoint = endpoint.model_copy(update={"parallel_pages": args.parallel_pages})
-    if args.check_processes is not None:
-        endpoint = endpoint.model_copy(update={"check_processes": args.check_processes})
     rps = args.requests_per_second
     settings = ApiSettings(args.rawg_url, RAWG_KEY, rps, args.burst or max(1, int(rps)), 60.0)
     s3 = boto3.client("s3", endpoint_url=args.s3_url, region_name="us-east-1",
@@ -57,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     s3.create_bucket(Bucket=args.bucket)
 
     def one_run(run_id: str) -> dict:
-        # This process's own memory per phase (check workers apart): the peak is reset between
+        # This process's own memory per phase: the peak is reset between
         # phases, so each phase's peak is its own and the load's is not the extract's.
         reset_peak_rss()
         started = time.perf_counter()
@@ -90,10 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         profiler.dump_stats(args.cprofile)
     else:
         first = one_run("bench-1")
-    from game_market_pipeline.ingest.check_pool import usable_cpus
+    import os
 
     out = {"system": "ours", "first": first, "parallel_pages": endpoint.parallel_pages,
-           "check_processes": endpoint.check_processes, "usable_cpus": usable_cpus(),
+           "usable_cpus": len(os.sched_getaffinity(0)),
            "requests_per_second": rps, "patch": args.patch, "memory": memory}
     if args.rerun:
         out["second"] = one_run("bench-2")

@@ -53,8 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=20000)
     parser.add_argument("--patch", default="")
     parser.add_argument("--rate", type=int, default=50, help="samples per second")
-    parser.add_argument("--subprocesses", action="store_true", help="sample the check workers too")
-    parser.add_argument("--check-processes", type=int, default=None, help="0: every check in the task's process")
+    parser.add_argument("--subprocesses", action="store_true", help="sample child processes too")
     parser.add_argument("--pg-admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "profile.txt")
     parser.add_argument("--raw-out", type=Path, default=None, help="keep py-spy's raw stacks here")
@@ -70,14 +69,11 @@ def main(argv: list[str] | None = None) -> int:
                    "--", sys.executable, "-m", "bench.ours", "--rawg-url", replay.rawg, "--s3-url", moto.url,
                    "--pg-url", pg_url, "--bucket", f"bench-{uuid.uuid4().hex[:12]}",
                    "--expect", str(args.records), "--patch", args.patch]
-            if args.check_processes is not None:
-                cmd += ["--check-processes", str(args.check_processes)]
             subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
             if args.raw_out:
                 args.raw_out.parent.mkdir(parents=True, exist_ok=True)
                 args.raw_out.write_bytes(raw.read_bytes())
-            text = (f"py-spy, {args.records} records, patch={args.patch or 'none'}, subprocesses={args.subprocesses}, "
-                    f"check_processes={args.check_processes if args.check_processes is not None else 'config'}\n"
+            text = (f"py-spy, {args.records} records, patch={args.patch or 'none'}, subprocesses={args.subprocesses}\n"
                     + summarize(raw))
     finally:
         replay.stop()

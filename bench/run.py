@@ -4,6 +4,7 @@ subprocess (wall time and peak RSS of its process tree); each figure is the medi
 
     python -m bench.run --size 1000000 --reps 3            # what `make bench` runs
     python -m bench.run --size 200 --reps 1 --out /tmp/b.json --no-report   # the smoke test
+    python -m bench.run --sections throughput --systems ours,limits --cpus 0   # a 1-CPU pod's shape
 
 Sizes: throughput at SIZE/10 and SIZE (the memory ratio compares them); dlt at --dlt-size
 (default the same sizes; capped to keep dlt's slow runs feasible, always with ratios at equal size);
@@ -103,6 +104,12 @@ def _entry(measured: Any, records: int, seconds: float | None = None, **extra: A
             "result": measured.result, **extra}
 
 
+def pinned(argv: list[str], args: argparse.Namespace) -> list[str]:
+    """The system under test on the CPUs of --cpus (taskset), e.g. a one-CPU pod's shape; the
+    servers it talks to (replay, moto, PostgreSQL) are not pinned."""
+    return ["taskset", "-c", args.cpus, *argv] if args.cpus else argv
+
+
 def run_ours(rec: Recorder, key: str, replay: Replay, pg_url: str, records: int, args: argparse.Namespace,
              rps: float = 1000.0, burst: int | None = None, parallel: int | None = None,
              rerun: bool = False, cprofile: str | None = None) -> None:
@@ -116,20 +123,17 @@ def run_ours(rec: Recorder, key: str, replay: Replay, pg_url: str, records: int,
             argv += ["--burst", str(burst)]
         if parallel:
             argv += ["--parallel-pages", str(parallel)]
-        if args.ours_check_processes is not None:
-            argv += ["--check-processes", str(args.ours_check_processes)]
         if rerun:
             argv.append("--rerun")
         if cprofile:
             argv += ["--cprofile", cprofile]
-        measured = run_measured(argv)
+        measured = run_measured(pinned(argv, args))
     finally:
         moto.stop()
     first = measured.result["first"]
     rec.add(key, _entry(measured, records, first["seconds"], api_calls=first["api_calls"],
                         extract_seconds=first["extract_seconds"], load_seconds=first["load_seconds"],
-                        cpu=first.get("cpu"),
-                        check_processes=args.ours_check_processes))
+                        cpu=first.get("cpu")))
     if rerun and "second" in measured.result:
         second = measured.result["second"]
         rec.add(key.replace("ours", "rerun", 1), {
@@ -149,9 +153,10 @@ def run_dlt(rec: Recorder, key: str, replay: Replay, pg_url: str, records: int, 
     reset_schemas(pg_url, dataset, f"{dataset}_staging")
 
 
-def run_limits(rec: Recorder, size: int, replay: Replay, pg_url: str, clients: int) -> None:
-    measured = run_measured([sys.executable, "-m", "bench.limits", "http", "--rawg-url", replay.rawg,
-                             "--records", str(size), "--clients", str(clients)])
+def run_limits(rec: Recorder, size: int, replay: Replay, pg_url: str, args: argparse.Namespace) -> None:
+    clients = args.http_clients
+    measured = run_measured(pinned([sys.executable, "-m", "bench.limits", "http", "--rawg-url", replay.rawg,
+                             "--records", str(size), "--clients", str(clients)], args))
     rec.add(f"throughput/limit_http/{size}", _entry(measured, size, clients=clients))
     measured = run_measured([sys.executable, "-m", "bench.limits", "copy", "--pg-url", pg_url,
                              "--records", str(size), "--schema", "bench_copy"])
@@ -170,7 +175,7 @@ def throughput(rec: Recorder, args: argparse.Namespace, pg_url: str) -> None:
                 if "ours" in args.systems:
                     run_ours(rec, f"throughput/ours/{size}", replay, pg_url, size, args, rerun=True)
                 if "limits" in args.systems:
-                    run_limits(rec, size, replay, pg_url, args.http_clients)
+                    run_limits(rec, size, replay, pg_url, args)
                 if "dlt" in args.systems and size in dlt_sizes:
                     for mode in args.dlt_modes:
                         run_dlt(rec, f"throughput/dlt_{mode}/{size}", replay, pg_url, size, mode)
@@ -252,8 +257,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dlt-size", type=int, default=None, help="cap dlt's sizes (default: the same)")
     parser.add_argument("--dbt-reuse-raw", action="store_true",
                         help="keep an earlier invocation's bulk load of the same size (when it holds one)")
-    parser.add_argument("--ours-check-processes", type=int, default=None,
-                        help="our check worker processes (0: in-process); default: the config's, else auto")
     parser.add_argument("--dlt-modes", default="default,nesting0",
                         help="dlt settings in the throughput section (default: both)")
     parser.add_argument("--latency-size", type=int, default=None)
@@ -264,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http-clients", type=int, default=1, help="client processes of the HTTP bound")
     parser.add_argument("--parse-endpoints", type=int, default=500)
     parser.add_argument("--dbt-size", type=int, default=None)
+    parser.add_argument("--cpus", default=None,
+                        help="pin ours and the HTTP-bound client to these CPUs (taskset -c), e.g. 0")
     parser.add_argument("--patch", default="", help="local experiments applied to ours (bench.patches)")
     parser.add_argument("--pg-admin-url", default=DEFAULT_ADMIN_URL)
     parser.add_argument("--database", default="gmp_bench")

@@ -37,11 +37,11 @@ class CallGate(Protocol):
     THE place where "would this call exceed the budget?" is asked. The durable per-source/day
     counter (ops.api_calls) plugs in here, so parallel DAGs of one source share one budget."""
 
-    def acquire(self) -> bool: ...
+    def acquire(self, n: int = 1) -> bool: ...
 
 
 class UnlimitedGate:
-    def acquire(self) -> bool:
+    def acquire(self, n: int = 1) -> bool:
         return True
 
 
@@ -52,10 +52,10 @@ class CountingGate:
         self.limit = limit
         self.used = 0
 
-    def acquire(self) -> bool:
-        if self.used >= self.limit:
+    def acquire(self, n: int = 1) -> bool:
+        if self.used + n > self.limit:
             return False
-        self.used += 1
+        self.used += n
         return True
 
 

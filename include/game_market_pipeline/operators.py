@@ -100,4 +100,13 @@ class LoadToStagingOperator(BaseOperator):
             )
         finally:
             conn.close()
+        if result.status == "budget_exhausted":
+            # Not a failure (the task succeeds and the next run resumes) but news: one alert.
+            from game_market_pipeline.ingest.walk_budget import budget_alert
+
+            try:
+                budget_alert(config, endpoint, context, result.records).notify(context)
+            except Exception as err:  # the load is committed: a channel that is down must not fail it
+                # The type only: a channel's error may name its host or URL.
+                self.log.warning("could not send the call-budget alert (%s)", type(err).__name__)
         return result.__dict__

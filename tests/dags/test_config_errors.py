@@ -21,6 +21,7 @@ from game_market_pipeline.config.loader import DEFAULT_CONFIG_PATH, load_config,
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
 TRANSFORM = "transform_warehouse"
 ROLLBACK = "rollback_warehouse"
+FRESHNESS = "watch_source_freshness"
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,7 @@ def test_a_broken_endpoint_drops_only_its_own_dag(dagbag_on, shipped_ingest_ids)
     assert list(errors) == ["config_problems.py"]
     assert "source 'rawg', endpoint 'games', field 'paginator'" in errors["config_problems.py"]
     # The quality config still names raw.rawg__games: skipped and marked, not an import error.
-    assert {TRANSFORM, ROLLBACK} <= set(bag.dag_ids)
+    assert {TRANSFORM, ROLLBACK, FRESHNESS} <= set(bag.dag_ids)
     transform = bag.dags[TRANSFORM]
     assert "`ingest__rawg__games` not loaded" in transform.doc_md
     assert "quality.staging.rawg__games': checks skipped" in transform.doc_md
@@ -79,7 +80,7 @@ def test_a_broken_source_drops_only_that_sources_dags(dagbag_on, shipped_ingest_
     bag, errors = dagbag_on(yaml.safe_dump(raw))
     rawg = {d for d in shipped_ingest_ids if d.startswith("ingest__rawg__")}
     assert rawg and _ingest_ids(bag) == shipped_ingest_ids - rawg
-    assert {TRANSFORM, ROLLBACK} <= set(bag.dag_ids)
+    assert {TRANSFORM, ROLLBACK, FRESHNESS} <= set(bag.dag_ids)
     assert list(errors) == ["config_problems.py"]
     assert "source 'rawg', field 'defaults.quarantine_threshold'" in errors["config_problems.py"]
     assert "1 problem(s)" in errors["config_problems.py"]
@@ -93,7 +94,7 @@ def test_a_duplicate_endpoint_name_drops_only_the_duplicates(dagbag_on, shipped_
     bag, errors = dagbag_on(yaml.safe_dump(raw))
     duplicated = f"ingest__pokeapi__{pokeapi[0]['name']}"
     assert _ingest_ids(bag) == shipped_ingest_ids - {duplicated}
-    assert {TRANSFORM, ROLLBACK} <= set(bag.dag_ids)
+    assert {TRANSFORM, ROLLBACK, FRESHNESS} <= set(bag.dag_ids)
     assert list(errors) == ["config_problems.py"]
     assert (
         f"duplicate endpoint name '{pokeapi[0]['name']}': used 2 times in source 'pokeapi' "
@@ -115,7 +116,7 @@ def test_a_file_that_does_not_parse_is_one_import_error_and_transform_and_rollba
     line = int(error.split("YAML: line ")[1].split(",")[0])
     assert broken + 2 <= line <= broken + 3, error
     assert _ingest_ids(bag) == set()
-    assert set(bag.dag_ids) == {TRANSFORM, ROLLBACK}
+    assert set(bag.dag_ids) == {TRANSFORM, ROLLBACK, FRESHNESS}
     for dag_id in (TRANSFORM, ROLLBACK):
         assert "the pipeline config did not load" in bag.dags[dag_id].doc_md
     assert isinstance(bag.dags[TRANSFORM].timetable, NullTimetable)  # no staging Asset to schedule on

@@ -135,9 +135,8 @@ def task_process_config(tmp_path, monkeypatch):
     load_config_cached.cache_clear()
 
 
-def test_task_process_validates_only_its_own_endpoint(task_process_config, monkeypatch):
-    """Many endpoints, one of them broken: the task process of another validates one endpoint and builds."""
-    from game_market_pipeline.config import loader
+def test_task_process_of_one_endpoint_builds_while_another_is_broken(task_process_config):
+    """Many endpoints, one of them broken: the task process of another builds its DAG."""
     from game_market_pipeline.factory.register import register_endpoint_dags
 
     raw = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
@@ -146,19 +145,8 @@ def test_task_process_validates_only_its_own_endpoint(task_process_config, monke
         {"name": f"gen_{i:03d}", "path": f"/gen{i}", "record_model": "rawg.Game"} for i in range(200)]
     rawg["endpoints"][1]["paginator"] = {"kind": "cursorz"}  # genres: not this process's business
     task_process_config(raw)
-    validated: list[str] = []
-    real = loader.EndpointConfig
-
-    class CountingEndpointConfig:
-        @staticmethod
-        def model_validate(obj):
-            validated.append(obj.get("name"))
-            return real.model_validate(obj)
-
-    monkeypatch.setattr(loader, "EndpointConfig", CountingEndpointConfig)
     namespace: dict = {}
     assert register_endpoint_dags(namespace) == ["ingest__rawg__games"]
-    assert validated == ["games"]
     load = namespace["ingest__rawg__games"].get_task("load_to_staging")
     assert [o.uri for o in load.outlets] == ["postgres://warehouse:5432/warehouse/raw/rawg__games",
                                              "postgres://warehouse:5432/warehouse/raw/_rawg"]

@@ -77,7 +77,11 @@ def expected_dag_ids() -> set[str]:
     from game_market_pipeline.config.loader import load_config
 
     config = load_config()
-    return {endpoint.dag_id for endpoint in config.endpoints} | {"transform_warehouse", "rollback_warehouse"}
+    return {endpoint.dag_id for endpoint in config.endpoints} | {
+        "transform_warehouse",
+        "rollback_warehouse",
+        "watch_source_freshness",
+    }
 
 
 def test_reserialize_in_the_image_finds_every_dag_with_no_import_error(image, venv, tmp_path) -> None:

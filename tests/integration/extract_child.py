@@ -44,7 +44,6 @@ def main() -> None:
         date.fromisoformat(args["day"]),
         bucket=args["bucket"],
         part_records=args["part_records"],
-        check_processes=args.get("check_processes"),
         **warehouse,
     )
 

@@ -31,7 +31,6 @@ def start_extract_child(harness, s3_endpoint: str, replay: ReplayServer, **extra
         "day": DAY.isoformat(),
         "part_records": PART_RECORDS,
         "pg_url": harness.pg_url,
-        "check_processes": 0,
         **extra,
     }
     return subprocess.Popen([sys.executable, "-m", "tests.integration.extract_child", json.dumps(args)])

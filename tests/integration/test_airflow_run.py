@@ -85,38 +85,6 @@ def test_dags_test_runs_an_endpoint_dag_and_leaks_no_key(airflow_env, fresh_pg_u
     assert manifest_uri.endswith(f"ingest_date={DAY.isoformat()}/_manifest.json")
 
 
-def test_dags_test_checks_a_long_walk_in_worker_processes(airflow_env, fresh_pg_url, tmp_path):
-    """Worker processes spawned from inside an Airflow task (its supervisor, its logging) check
-    the pages, and the rows land as in-process checks would land them."""
-    import psycopg2
-    import yaml
-
-    from game_market_pipeline.config.loader import DEFAULT_CONFIG_PATH
-    from gmp_dev.replay.server import ReplayServer
-    from tests.fixtures_replay import replay_connection_env
-
-    config = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
-    rawg = next(s for s in config["sources"] if s["name"] == "rawg")
-    next(e for e in rawg["endpoints"] if e["name"] == "games")["check_processes"] = 1
-    config_path = tmp_path / "endpoints.yaml"
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-    games = 1200  # 30 pages
-    with ReplayServer(rawg_key=FAKE_RAWG_KEY, synthetic_games=games) as replay:
-        env = {**airflow_env, **replay_connection_env(replay), "GMP_CONFIG_PATH": str(config_path)}
-        run = _dags_test(env, "ingest__rawg__games")
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    home = Path(env["AIRFLOW_HOME"])
-    logs = "".join(p.read_text(errors="replace") for p in home.rglob("*.log")) + run.stdout + run.stderr
-    assert "in 1 worker process(es)" in logs
-    checked = re.search(r"checked (\d+) pages in worker processes, (\d+) in the task's process", logs)
-    assert checked and int(checked[1]) > 0 and int(checked[1]) + int(checked[2]) == games // 40 - 1
-    conn = psycopg2.connect(fresh_pg_url)
-    with conn, conn.cursor() as cur:
-        cur.execute('SELECT count(*), count(DISTINCT _record_key) FROM raw."rawg__games"')
-        assert cur.fetchone() == (games, games)
-    conn.close()
-
-
 def test_a_failing_ingestion_task_sends_one_notification_naming_dag_task_and_error(airflow_env, tmp_path):
     """The log notifier (quality.alerts channel `log`) on every generated ingestion DAG: the task fails
     for good after its retries (a wrong API key) and exactly one alert names the DAG, task and error."""

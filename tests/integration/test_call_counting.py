@@ -44,7 +44,7 @@ def test_every_attempt_is_counted_killed_and_retried_ones_too(harness, s3_endpoi
         endpoint = harness.endpoint("rawg", "games", parallel_pages=1)
         settings = ApiSettings(replay.base_url("rawg"), FAKE_RAWG_KEY, 1000.0, 1000, 10.0)
         result, loaded = harness.run(
-            endpoint, settings=settings, part_records=PART_RECORDS, check_processes=0
+            endpoint, settings=settings, part_records=PART_RECORDS
         )
         sent = replay.stats()["requests"]
 
@@ -156,7 +156,7 @@ def test_an_upload_failure_stops_fetching_at_once(harness, tmp_path):
             killer = threading.Thread(target=kill_s3_after_first_part)
             killer.start()
             with pytest.raises(Exception) as failure:  # noqa: B017 - which one is asserted below
-                harness.extract(endpoint, settings=settings, part_records=part_records, check_processes=0)
+                harness.extract(endpoint, settings=settings, part_records=part_records)
             killer.join()
             sent = replay.stats()["requests"]
     finally:

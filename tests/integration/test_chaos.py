@@ -56,7 +56,6 @@ def test_extract_killed_at_random_points_resumes_exactly(harness, s3_endpoint, t
             run_id=f"chaos-{trial}",
             settings=_settings(replay),
             part_records=PART_RECORDS,
-            check_processes=0,
         )
         sent = replay.stats()["requests"]
 
@@ -86,7 +85,7 @@ def test_load_killed_at_a_random_point_then_rerun_loads_exactly(harness, s3_endp
     with ReplayServer(rawg_key=FAKE_RAWG_KEY, synthetic_games=GAMES, latency_ms=0) as replay:
         endpoint = harness.endpoint("rawg", "games")
         extracted = harness.extract(
-            endpoint, settings=_settings(replay), part_records=PART_RECORDS, check_processes=0
+            endpoint, settings=_settings(replay), part_records=PART_RECORDS
         )
     name = f"chaos-load-{trial}"
     child = start_load_child(harness, s3_endpoint, extracted.manifest_uri, name)
@@ -141,7 +140,7 @@ def test_loads_overlap_at_random_while_one_is_killed(harness, s3_endpoint):
     with ReplayServer(rawg_key=FAKE_RAWG_KEY, synthetic_games=GAMES, latency_ms=0) as replay:
         games = harness.endpoint("rawg", "games")
         games_landing = harness.extract(
-            games, settings=_settings(replay), part_records=PART_RECORDS, check_processes=0
+            games, settings=_settings(replay), part_records=PART_RECORDS
         )
     jobs = keys + [rng.choice(keys) for _ in range(3)]
     rng.shuffle(jobs)

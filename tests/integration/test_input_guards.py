@@ -147,9 +147,9 @@ def test_unstorable_text_quarantines_its_record_and_the_rest_land(harness, kind,
     assert harness.query("SELECT status, quarantined FROM ops.ingest_runs") == [("loaded", 1)]
 
 
-def test_unstorable_text_checked_in_worker_processes_is_quarantined_too(harness):
-    endpoint = harness.endpoint("rawg", "games", parallel_pages=2, check_processes=1)
-    # The first hit is page 1 (checked in this process), the second a planned page (a worker's).
+def test_unstorable_text_on_planned_pages_is_quarantined_too(harness):
+    endpoint = harness.endpoint("rawg", "games", parallel_pages=2)
+    # The first hit is page 1 (walked alone), the second a planned page (fetched in parallel).
     harness.replay.add_fault(path="/rawg/api/games", kind="nul_char", times=2)
     result, loaded = harness.run(endpoint)
     assert result.records == 113 and result.invalid == 2 and loaded.copied == 111

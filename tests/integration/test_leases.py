@@ -51,7 +51,6 @@ def test_a_second_concurrent_run_waits_and_fetches_nothing(harness, caplog):
                 run_id=run_id,
                 settings=_settings(replay),
                 part_records=PART_RECORDS,
-                check_processes=0,
             )
 
         threads = [threading.Thread(target=run, args=(run_id,)) for run_id in ("run-a", "run-b")]
@@ -89,7 +88,6 @@ def test_a_dead_owners_lease_expires_and_the_next_run_resumes(harness, s3_endpoi
             run_id="run-next",
             settings=_settings(replay),
             part_records=PART_RECORDS,
-            check_processes=0,
         )
         took = time.monotonic() - started
 
@@ -134,7 +132,6 @@ def test_a_run_whose_lease_is_taken_over_stops_fetching(harness):
                 endpoint,
                 settings=_settings(replay),
                 part_records=PART_RECORDS,
-                check_processes=0,
                 lease_ttl_seconds=0.6,
             )
         thief.join()

@@ -11,6 +11,7 @@ import boto3
 import pyarrow.parquet as pq
 
 from game_market_pipeline.ingest.bronze import BronzeStore, LandingLocation, PartWriter
+from game_market_pipeline.ingest.landing_contract import Checkpoint
 from game_market_pipeline.ingest.validate import CheckedRecord
 
 
@@ -38,7 +39,7 @@ def test_part_lands_its_row_groups_quarantine_and_checkpoint_last(s3_endpoint, s
         writer.add(chunk, [pages] * len(chunk))
     checkpoint = writer.upload({"next_request": None, "filters": {}, "stats": {}, "api_calls": 3})
 
-    body = client.get_object(Bucket=s3_bucket, Key=checkpoint["key"])["Body"].read()
+    body = client.get_object(Bucket=s3_bucket, Key=checkpoint.key)["Body"].read()
     part = pq.ParquetFile(io.BytesIO(body))
     assert [part.metadata.row_group(i).num_rows for i in range(part.num_row_groups)] == [500, 500, 200]
     table = part.read()
@@ -46,22 +47,22 @@ def test_part_lands_its_row_groups_quarantine_and_checkpoint_last(s3_endpoint, s
     assert table.column("_valid").to_pylist() == [r.valid for r in records]
     invalid = [r for r in records if not r.valid]
     quarantine = pq.read_table(
-        io.BytesIO(client.get_object(Bucket=s3_bucket, Key=checkpoint["quarantine_key"])["Body"].read())
+        io.BytesIO(client.get_object(Bucket=s3_bucket, Key=checkpoint.quarantine_key)["Body"].read())
     )
     assert quarantine.column("_record_key").to_pylist() == [r.key for r in invalid]
-    assert checkpoint["file_sha256"] == hashlib.sha256(body).hexdigest()
+    assert checkpoint.file_sha256 == hashlib.sha256(body).hexdigest()
     assert (
-        checkpoint["records_sha256"]
+        checkpoint.records_sha256
         == hashlib.sha256("".join(r.content_hash for r in records).encode()).hexdigest()
     )
-    assert (checkpoint["records"], checkpoint["valid"], checkpoint["invalid"]) == (
+    assert (checkpoint.records, checkpoint.valid, checkpoint.invalid) == (
         1200,
         1200 - len(invalid),
         len(invalid),
     )
-    assert (checkpoint["first_page"], checkpoint["last_page"], checkpoint["part"]) == (7, 9, 3)
+    assert (checkpoint.first_page, checkpoint.last_page, checkpoint.part) == (7, 9, 3)
     stored = json.loads(client.get_object(Bucket=s3_bucket, Key=store.loc.checkpoint_key(3))["Body"].read())
-    assert stored == checkpoint
+    assert Checkpoint.model_validate(stored) == checkpoint
 
 
 def test_an_empty_part_is_a_valid_empty_parquet_file(s3_endpoint, s3_bucket):
@@ -78,10 +79,10 @@ def test_an_empty_part_is_a_valid_empty_parquet_file(s3_endpoint, s3_bucket):
     checkpoint = PartWriter(store, 1).upload(
         {"next_request": None, "filters": {}, "stats": {}, "api_calls": 1}
     )
-    body = client.get_object(Bucket=s3_bucket, Key=checkpoint["key"])["Body"].read()
+    body = client.get_object(Bucket=s3_bucket, Key=checkpoint.key)["Body"].read()
     assert pq.read_table(io.BytesIO(body)).num_rows == 0
     assert (
-        checkpoint["records"] == 0
-        and checkpoint["quarantine_key"] is None
-        and checkpoint["first_page"] is None
+        checkpoint.records == 0
+        and checkpoint.quarantine_key is None
+        and checkpoint.first_page is None
     )

@@ -95,7 +95,11 @@ def test_an_unconfirmed_rollback_triggers_nothing(airflow_server, ui_warehouse_u
 
 
 def test_dag_list_shows_every_generated_dag(airflow_server, browser):
-    expected = [e.dag_id for e in load_config().endpoints] + ["transform_warehouse", "rollback_warehouse"]
+    expected = [e.dag_id for e in load_config().endpoints] + [
+        "transform_warehouse",
+        "rollback_warehouse",
+        "watch_source_freshness",
+    ]
     page = _page(browser, airflow_server)
     page.goto(f"{airflow_server.url}/dags?limit=100")
     page.get_by_text(f"{len(expected)} Dags", exact=True).wait_for()  # these and no other

@@ -137,80 +137,6 @@ def test_shipped_config_validates_against_the_exported_schema():
     jsonschema.validate(yaml.safe_load(DEFAULT_CONFIG_PATH.read_text()), schema)
 
 
-# --- one DAG's endpoint only (a task process): parse_config(only_dag_id=...) ---
-
-
-def test_only_dag_id_validates_that_endpoint_alone_and_resolves_it_like_a_full_parse(raw_config):
-    full = parse_config(raw_config, Path("f.yaml"))
-    # Another endpoint broken beyond repair: a narrowed parse never looks at it.
-    raw_config["sources"][1]["endpoints"][0]["paginator"] = {"kind": "cursorz"}
-    loaded = parse_config(raw_config, Path("f.yaml"), only_dag_id="ingest__rawg__genres")
-    assert loaded.only_dag_id == "ingest__rawg__genres"
-    assert loaded.problems == ()
-    assert [e.dag_id for e in loaded.endpoints] == ["ingest__rawg__genres"]
-    assert loaded.endpoints[0] == full.endpoint("rawg", "genres")  # source defaults merged the same way
-    assert loaded.config is not None and loaded.config.dag_defaults == full.config.dag_defaults
-    assert [s.name for s in loaded.config.sources] == ["rawg"]
-    # The full parse still reports the broken endpoint (dags/config_problems.py relies on it).
-    full_with_problem = parse_config(raw_config, Path("f.yaml"))
-    assert full_with_problem.only_dag_id is None
-    assert any("endpoint 'series'" in str(p) and "cursorz" in str(p) for p in full_with_problem.problems)
-
-
-def test_only_dag_id_reports_its_own_endpoints_problem_as_a_full_parse_does(raw_config):
-    raw_config["sources"][0]["endpoints"][0]["paginator"] = {"kind": "cursorz"}
-    full = [str(p) for p in parse_config(raw_config, Path("f.yaml")).problems]
-    loaded = parse_config(raw_config, Path("f.yaml"), only_dag_id="ingest__rawg__games")
-    assert loaded.only_dag_id == "ingest__rawg__games" and loaded.endpoints == ()
-    assert [str(p) for p in loaded.problems] == full  # the only problem, word for word, nothing added
-    assert "source 'rawg', endpoint 'games', field 'paginator'" in full[0] and "cursorz" in full[0]
-    with pytest.raises(ConfigError, match="endpoint 'games'"):
-        loaded.raise_for_problems()
-
-
-def test_only_dag_id_still_validates_the_file_and_its_source(raw_config):
-    raw_config["lake"]["bucket"] = "Not_A_Bucket"
-    loaded = parse_config(raw_config, Path("f.yaml"), only_dag_id="ingest__rawg__games")
-    problems = [str(p) for p in loaded.problems]
-    assert len(problems) == 1 and "field 'lake.bucket'" in problems[0]
-    del raw_config["lake"]
-    raw_config["sources"][0]["defaults"]["rate_limit"] = {"requests_per_second": "fast"}
-    loaded = parse_config(raw_config, Path("f.yaml"), only_dag_id="ingest__rawg__games")
-    messages = [str(p) for p in loaded.problems]
-    assert any("field 'lake'" in m for m in messages), messages
-    assert any("source 'rawg'" in m and "rate_limit" in m for m in messages), messages
-
-
-def test_only_dag_id_parses_everything_when_no_single_endpoint_makes_that_id(raw_config):
-    everything = len(parse_config(raw_config, Path("f.yaml")).endpoints)
-    unknown = parse_config(raw_config, Path("f.yaml"), only_dag_id="ingest__rawg__nope")
-    assert unknown.only_dag_id is None and len(unknown.endpoints) == everything
-    # A duplicated endpoint name is a source-level error only a full parse can judge.
-    raw_config["sources"][0]["endpoints"].append(dict(raw_config["sources"][0]["endpoints"][1]))
-    duplicated = parse_config(raw_config, Path("f.yaml"), only_dag_id="ingest__rawg__genres")
-    assert duplicated.only_dag_id is None
-    assert any("duplicate endpoint name 'genres'" in str(p) for p in duplicated.problems)
-
-
-def test_only_dag_id_with_two_name_pairs_spelling_the_same_id_parses_everything(raw_config):
-    # Identifiers may contain "__": source a + endpoint b__c and source a__b + endpoint c are one DAG id.
-    rawg = raw_config["sources"][0]
-    other = {**rawg, "name": "rawg__x", "endpoints": [{**rawg["endpoints"][1], "name": "y"}]}
-    raw_config["sources"].append(other)
-    rawg["endpoints"].append({**rawg["endpoints"][1], "name": "x__y"})
-    loaded = parse_config(raw_config, Path("f.yaml"), only_dag_id="ingest__rawg__x__y")
-    assert loaded.only_dag_id is None
-    assert [e.table_name for e in loaded.endpoints].count("rawg__x__y") == 2
-
-
-def test_load_config_only_dag_id_reads_the_file(tmp_path):
-    path = tmp_path / "endpoints.yaml"
-    path.write_text(DEFAULT_CONFIG_PATH.read_text())
-    loaded = load_config(path, only_dag_id="ingest__tcgdex__cards")
-    assert loaded.only_dag_id == "ingest__tcgdex__cards" and loaded.path == path
-    assert [e.dag_id for e in loaded.endpoints] == ["ingest__tcgdex__cards"]
-
-
 def test_load_config_leaves_the_garbage_collector_as_it_found_it():
     import gc
 
@@ -301,3 +227,14 @@ def test_a_yaml_syntax_error_is_one_problem_naming_file_and_line(tmp_path):
     line = int(problem.message.split("line ")[1].split(",")[0])
     assert broken_line + 1 <= line <= broken_line + 2, (broken_line, problem.message)
     assert "<unicode string>" not in problem.message
+
+
+@pytest.mark.parametrize("where", ["endpoint", "source defaults"])
+def test_a_removed_setting_is_refused_naming_the_field(raw_config, where):
+    rawg = next(s for s in raw_config["sources"] if s["name"] == "rawg")
+    target = rawg["endpoints"][0] if where == "endpoint" else rawg.setdefault("defaults", {})
+    target["check_processes"] = 2
+    loaded = parse_config(raw_config, Path("endpoints.yaml"))
+    problems = [p for p in loaded.problems if p.field.endswith("check_processes")]
+    assert problems, loaded.problems
+    assert "`check_processes` was removed" in str(problems[0]) and "delete this setting" in str(problems[0])

@@ -65,6 +65,14 @@ def test_offset_paginator():
     assert [r.params["offset"] for r in p.plan(first, {"count": 45}, 20)] == [20, 40]
 
 
+def test_next_link_plans_only_with_a_configured_count_and_page_parameter():
+    # Nothing API-specific in the generic paginator: without the settings it only follows links.
+    p = make_paginator(NextLinkPaginator(kind="next_link"))
+    body = {"count": 95, "next": "http://h/api/games?page=2&page_size=40", "results": [{}] * 40}
+    assert p.plan(p.first("/games", {}), body, 40) is None
+    assert p.total(body) is None
+
+
 def test_next_link_follows_and_plans_page_addressed_links():
     p = make_paginator(
         NextLinkPaginator(kind="next_link", total_field="count", page_param="page", size_param="page_size")

@@ -43,9 +43,15 @@ def test_unknown_fields_are_drift_not_errors():
     assert '"brand_new_field":true' in checked.payload_json  # kept in the raw payload
 
 
-def test_stats_merge_round_trip():
-    a, b = ValidationStats(), ValidationStats()
+def test_part_counts_sum_over_checkpoints():
+    from game_market_pipeline.ingest.landing_contract import Checkpoint, merged_counts
+
+    a = ValidationStats()
     check_record({"id": "x"}, record_model("rawg.Genre"), "id", a)
-    b.merge(a.to_json())
-    b.merge(a.to_json())
-    assert b.records == 2 and b.invalid == 2
+    check_record({"id": 1, "name": "Action", "new": 1}, record_model("rawg.Genre"), "id", a)
+    part = {"part": 1, "key": "k", "records": 2, "valid": 1, "invalid": 1, "file_sha256": "f",
+            "records_sha256": "r"}
+    checkpoints = [Checkpoint.model_validate({**part, "stats": a.counts()}) for _ in range(2)]
+    total = merged_counts(checkpoints)
+    assert (total.records, total.invalid, total.drift_counts) == (4, 2, {"new": 2})
+    assert total.error_counts == {"id: Input should be a valid integer": 2, "name: Field required": 2}

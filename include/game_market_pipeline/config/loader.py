@@ -5,13 +5,6 @@ broken source (its `defaults`, `auth`, ...) only its endpoints, a name used twic
 that name; each is reported (file, source, endpoint, field) while the rest still loads. The DAG
 factory registers what loaded, `LoadedConfig.left_out` names what did not, and
 `dags/config_problems.py` turns the problems into the one import error that CI fails on.
-
-A task process needs one ingestion DAG only: `only_dag_id="ingest__<source>__<endpoint>"` validates
-the file-level settings, that endpoint's source and that endpoint, and skips the other endpoints,
-so a task process's DAG parse does not grow with the config beyond reading the YAML (measured with
-500 endpoints: validating them all was ~0.02 s of the 0.23 s; the rest of the gap was a garbage
-collection, see _gc_paused). That endpoint's problems are reported as in a full parse (file, source,
-endpoint, field); the other endpoints' are the full parse's business (dags/config_problems.py).
 """
 
 from __future__ import annotations
@@ -53,9 +46,6 @@ class LoadedConfig:
     config: PipelineConfig | None
     endpoints: tuple[ResolvedEndpoint, ...]
     problems: tuple[ConfigProblem, ...]
-    # Set when only this DAG's endpoint was validated (parse_config(only_dag_id=...)): a partial
-    # config, fit to build that one DAG, never to list endpoints or generate dbt sources.
-    only_dag_id: str | None = None
     # (source, endpoint) of every endpoint in the file that was not loaded because of a problem.
     left_out: tuple[tuple[str, str], ...] = ()
 
@@ -133,7 +123,6 @@ def _resolve(source: SourceConfig, endpoint: EndpointConfig) -> ResolvedEndpoint
             "source": source.name,
             "quarantine_threshold": merged.get("quarantine_threshold", DEFAULT_QUARANTINE_THRESHOLD),
             "parallel_pages": merged.get("parallel_pages", DEFAULT_PARALLEL_PAGES),
-            "check_processes": merged.get("check_processes"),
             "timeout_seconds": merged.get("timeout_seconds", DEFAULT_TIMEOUT_SECONDS),
             "params": merged.get("params", {}),
             "schedule": merged.get("schedule"),
@@ -150,41 +139,6 @@ def _resolve(source: SourceConfig, endpoint: EndpointConfig) -> ResolvedEndpoint
             "pool_slots": source.pool_slots,
         }
     )
-
-
-def _narrowed(raw: dict[str, Any], dag_id: str) -> dict[str, Any] | None:
-    """`raw` with only the source and endpoint that make `dag_id`; None unless exactly one pair does.
-
-    Anything a narrowed parse could judge differently from a full one (a duplicated source or
-    endpoint name, two name pairs spelling the same DAG id) gives None: the caller parses it all.
-    """
-    sources = raw.get("sources")
-    if not isinstance(sources, list):
-        return None
-    matches: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    for raw_source in sources:
-        if not isinstance(raw_source, dict) or not isinstance(raw_source.get("name"), str):
-            continue
-        prefix = f"ingest__{raw_source['name']}__"
-        endpoints = raw_source.get("endpoints")
-        if not dag_id.startswith(prefix) or not isinstance(endpoints, list):
-            continue
-        for raw_endpoint in endpoints:
-            if (
-                isinstance(raw_endpoint, dict)
-                and isinstance(raw_endpoint.get("name"), str)
-                and prefix + raw_endpoint["name"] == dag_id
-            ):
-                matches.append((raw_source, raw_endpoint))
-    if len(matches) != 1:
-        return None
-    raw_source, raw_endpoint = matches[0]
-    same_source = [s for s in sources if isinstance(s, dict) and s.get("name") == raw_source.get("name")]
-    same_endpoint = [e for e in raw_source["endpoints"]
-                     if isinstance(e, dict) and e.get("name") == raw_endpoint.get("name")]
-    if len(same_source) != 1 or len(same_endpoint) != 1:
-        return None
-    return {**raw, "sources": [{**raw_source, "endpoints": [raw_endpoint]}]}
 
 
 def _name_of(raw: Any, index: int) -> str:
@@ -276,26 +230,17 @@ def _parse_source(
         return None
 
 
-def parse_config(raw: Any, file: Path, only_dag_id: str | None = None) -> LoadedConfig:
+def parse_config(raw: Any, file: Path) -> LoadedConfig:
     """Validate a parsed YAML document; never raises, and a problem drops only what it concerns.
 
     An endpoint's problem leaves out that endpoint; a source's own (its `defaults`, `auth`, ...)
     that source's endpoints; a name used twice, every endpoint (or source) of that name. Problems of
     the file-level sections (`lake`, `warehouse`, `dag_defaults`, `quality`) leave no config at all.
     Every endpoint not loaded is listed in `left_out`.
-
-    `only_dag_id` (an ingestion DAG id): validate only what that DAG needs — the file-level
-    settings, its source and its endpoint — and return a partial config (`only_dag_id` set).
-    When no single endpoint makes that id, the whole document is parsed as without it.
     """
     if not isinstance(raw, dict):
         problem = ConfigProblem(str(file), None, None, "<root>", "the config must be a mapping")
         return LoadedConfig(file, None, (), (problem,))
-    narrowed = _narrowed(raw, only_dag_id) if only_dag_id else None
-    partial = only_dag_id if narrowed is not None else None
-    if narrowed is not None:
-        raw = narrowed
-
     problems: list[ConfigProblem] = []
     left_out: list[tuple[str, str]] = []
     raw_sources = raw.get("sources") if isinstance(raw.get("sources"), list) else []
@@ -333,7 +278,7 @@ def parse_config(raw: Any, file: Path, only_dag_id: str | None = None) -> Loaded
         # File-level problems: nothing can be built without these sections.
         problems += [ConfigProblem(str(file), None, None, _field_of(tuple(e["loc"])), _message(e)) for e in errors]
         left_out += [(s.name, e.name) for s in good_sources for e in s.endpoints]
-        return LoadedConfig(file, None, (), tuple(problems), partial, tuple(left_out))
+        return LoadedConfig(file, None, (), tuple(problems), tuple(left_out))
 
     resolved: list[ResolvedEndpoint] = []
     for source in config.sources:
@@ -344,7 +289,7 @@ def parse_config(raw: Any, file: Path, only_dag_id: str | None = None) -> Loaded
                 # Typically a field neither the endpoint nor its source's defaults set.
                 problems += _problems(file, err, source.name, endpoint.name)
                 left_out.append((source.name, endpoint.name))
-    return LoadedConfig(file, config, tuple(resolved), tuple(problems), partial, tuple(left_out))
+    return LoadedConfig(file, config, tuple(resolved), tuple(problems), tuple(left_out))
 
 
 @contextmanager
@@ -366,11 +311,8 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_config(path: Path | str | None = None, only_dag_id: str | None = None) -> LoadedConfig:
-    """Read and validate the config file. Problems are returned, not raised (see raise_for_problems).
-
-    `only_dag_id`: validate only that ingestion DAG's endpoint (see parse_config).
-    """
+def load_config(path: Path | str | None = None) -> LoadedConfig:
+    """Read and validate the config file. Problems are returned, not raised (see raise_for_problems)."""
     file = Path(path) if path else config_path()
     try:
         # The C loader (when PyYAML has it) parses a 500-endpoint config ~5x faster: this runs at parse time.
@@ -383,7 +325,7 @@ def load_config(path: Path | str | None = None, only_dag_id: str | None = None) 
         )
     except yaml.YAMLError as err:
         return LoadedConfig(file, None, (), (ConfigProblem(str(file), None, None, "<yaml>", _yaml_message(err)),))
-    return parse_config(raw, file, only_dag_id)
+    return parse_config(raw, file)
 
 
 def _yaml_message(err: yaml.YAMLError) -> str:
@@ -399,6 +341,6 @@ def _yaml_message(err: yaml.YAMLError) -> str:
 
 
 @lru_cache(maxsize=4)
-def load_config_cached(path: str | None = None, only_dag_id: str | None = None) -> LoadedConfig:
+def load_config_cached(path: str | None = None) -> LoadedConfig:
     """Parse-time entry point: the DAG files and tasks of one process share one parse."""
-    return load_config(path, only_dag_id)
+    return load_config(path)

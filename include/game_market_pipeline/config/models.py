@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from game_market_pipeline.config.quality import QualityConfig
 
@@ -71,6 +72,8 @@ class NextLinkPaginator(Strict):
 
     kind: Literal["next_link"]
     next_field: str = "next"
+    # Planning the remaining pages up front (so they can be fetched in parallel) needs the body's
+    # record count and a page-addressed link: e.g. RAWG's `count` and `?page=N&page_size=M`.
     total_field: str | None = None
     page_param: str | None = None
     size_param: str | None = None
@@ -175,6 +178,12 @@ class CallBudget(Strict):
     note: str | None = None
 
 
+REMOVED_SETTINGS = {
+    "check_processes": "records are checked in the task's own process (issue 22: the check worker pool "
+    "gained less than 15 % in a one-CPU pod)",
+}
+
+
 class EndpointSettings(Strict):
     """Fields an endpoint may set itself or inherit from its source's `defaults`."""
 
@@ -186,15 +195,15 @@ class EndpointSettings(Strict):
     rate_limit: RateLimit | None = None
     quarantine_threshold: float | None = Field(default=None, ge=0, le=1)
     parallel_pages: int | None = Field(default=None, ge=1, le=32)
-    check_processes: int | None = Field(
-        default=None,
-        ge=0,
-        le=16,
-        description="Worker processes that validate planned pages (0: in the task's process); "
-        "unset: one per usable CPU (a pod's CPU limit counts), at most 2, none on 1 CPU, for walks "
-        "of 16 pages or more. Set 0 where many tasks share a machine's CPUs",
-    )
+    # Removed settings: refused with a message naming them (a silently ignored line would mislead).
+    check_processes: SkipJsonSchema[None] = None
     timeout_seconds: float | None = Field(default=None, gt=0, le=600)
+
+    @field_validator(*REMOVED_SETTINGS, mode="before")
+    @classmethod
+    def _refuse_removed(cls, value: Any, info: ValidationInfo) -> Any:
+        raise ValueError(f"`{info.field_name}` was removed: {REMOVED_SETTINGS[info.field_name]}; delete this setting")
+
     # Guards of one date's walk (ingest/guards.py): each stops the extract with an error naming the
     # endpoint and the link, keeping what already landed.
     max_pages: int | None = Field(
@@ -265,7 +274,6 @@ class ResolvedEndpoint(Strict):
     rate_limit: RateLimit
     quarantine_threshold: float
     parallel_pages: int
-    check_processes: int | None
     timeout_seconds: float
     # Unset in the YAML: these fallbacks (the shipped config sets them per source).
     max_pages: int = DEFAULT_MAX_PAGES

@@ -15,23 +15,20 @@ def register_endpoint_dags(namespace: dict[str, Any]) -> list[str]:
     """Build the endpoint DAGs into `namespace`; return their ids.
 
     A task process parses the file only to run one task of one DAG (the parsing context names it):
-    then only that endpoint is validated and built. dags/config_problems.py is not parsed there,
-    so a problem in that endpoint is raised here (ConfigError naming file, endpoint and field) and
-    shows as the import error in the task's log, not as a bare "DAG not found".
+    then only that DAG is built. dags/config_problems.py is not parsed there, so a problem that
+    leaves that endpoint out is raised here (ConfigError naming file, endpoint and field) and shows
+    as the import error in the task's log, not as a bare "DAG not found".
     """
     from airflow.sdk import get_parsing_context
 
     wanted = get_parsing_context().dag_id
+    loaded = load_config_cached()
     if wanted and wanted.startswith(INGEST_DAG_PREFIX):
-        loaded = load_config_cached(only_dag_id=wanted)
-        if loaded.only_dag_id:  # narrowed to this endpoint: every problem left is this DAG's
-            loaded.raise_for_problems()
         dags = build_dags(loaded, only_dag_id=wanted)
         if not dags:
-            # A full parse (e.g. the endpoint's name is used twice): say why this DAG is not built.
-            _raise_if_left_out(loaded, wanted)
+            _raise_if_left_out(loaded, wanted)  # say why this DAG is not built
     else:
-        dags = build_dags(load_config_cached())
+        dags = build_dags(loaded)
     namespace.update(dags)
     return list(dags)
 

@@ -25,10 +25,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from game_market_pipeline.ingest.landing_contract import MANIFEST_NAME, Checkpoint, Manifest
 from game_market_pipeline.ingest.validate import CheckedRecord
 
-SCHEMA_VERSION = 1
-MANIFEST_NAME = "_manifest.json"
 _PART = re.compile(r"part-(\d{5})\.(parquet|checkpoint\.json)$")
 
 BRONZE_SCHEMA = pa.schema(
@@ -90,16 +89,25 @@ class BronzeStore:
 
     # -- reading state ----------------------------------------------------------------------
 
-    def _get_json(self, key: str) -> dict[str, Any] | None:
+    def get_bytes(self, key: str) -> bytes | None:
         try:
-            body = self.client.get_object(Bucket=self.loc.bucket, Key=key)["Body"].read()
+            return self.client.get_object(Bucket=self.loc.bucket, Key=key)["Body"].read()
         except self.client.exceptions.NoSuchKey:
             return None
-        return json.loads(body)
 
-    def manifest(self) -> dict[str, Any] | None:
-        manifest = self._get_json(self.loc.manifest_key)
-        return manifest if manifest and manifest.get("complete") else None
+    def get_json(self, key: str) -> Any:
+        body = self.get_bytes(key)
+        return None if body is None else json.loads(body)
+
+    def _complete_manifest(self, key: str) -> Manifest | None:
+        body = self.get_bytes(key)
+        if body is None:
+            return None
+        manifest = Manifest.from_json(body)
+        return manifest if manifest.complete else None
+
+    def manifest(self) -> Manifest | None:
+        return self._complete_manifest(self.loc.manifest_key)
 
     def _list_keys(self, prefix: str) -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")
@@ -107,7 +115,7 @@ class BronzeStore:
             for item in page.get("Contents", []):
                 yield item["Key"]
 
-    def checkpoints(self) -> tuple[list[dict[str, Any]], int]:
+    def checkpoints(self) -> tuple[list[Checkpoint], int]:
         """Landed parts' checkpoints in order, and the highest part number seen (orphans included)."""
         numbers_with_checkpoint, highest = [], 0
         for key in self._list_keys(self.loc.prefix):
@@ -118,10 +126,10 @@ class BronzeStore:
             highest = max(highest, number)
             if match.group(2) == "checkpoint.json":
                 numbers_with_checkpoint.append(number)
-        checkpoints = [self._get_json(self.loc.checkpoint_key(n)) for n in sorted(numbers_with_checkpoint)]
-        return [c for c in checkpoints if c], highest
+        bodies = [self.get_bytes(self.loc.checkpoint_key(n)) for n in sorted(numbers_with_checkpoint)]
+        return [Checkpoint.model_validate_json(body) for body in bodies if body], highest
 
-    def previous_manifest(self) -> dict[str, Any] | None:
+    def previous_manifest(self) -> Manifest | None:
         """The newest complete manifest of an earlier logical date (the incremental watermark)."""
         paginator = self.client.get_paginator("list_objects_v2")
         days = []
@@ -133,20 +141,18 @@ class BronzeStore:
                 if match and match.group(1) < self.loc.ingest_date.isoformat():
                     days.append(match.group(1))
         for day in sorted(days, reverse=True):
-            manifest = self._get_json(f"{self.loc.endpoint_prefix}ingest_date={day}/{MANIFEST_NAME}")
-            if manifest and manifest.get("complete"):
+            manifest = self._complete_manifest(f"{self.loc.endpoint_prefix}ingest_date={day}/{MANIFEST_NAME}")
+            if manifest is not None:
                 return manifest
         return None
 
     # -- writing ----------------------------------------------------------------------------
 
-    def _put(self, key: str, body: bytes, content_type: str) -> None:
-        self.client.put_object(Bucket=self.loc.bucket, Key=key, Body=body, ContentType=content_type)
+    def put_json(self, key: str, body: bytes) -> None:
+        self.client.put_object(Bucket=self.loc.bucket, Key=key, Body=body, ContentType="application/json")
 
-    def write_manifest(self, manifest: dict[str, Any]) -> str:
-        self._put(
-            self.loc.manifest_key, json.dumps(manifest, sort_keys=True, indent=1).encode(), "application/json"
-        )
+    def write_manifest(self, manifest: Manifest) -> str:
+        self.put_json(self.loc.manifest_key, manifest.to_json_bytes(indent=1))
         return self.loc.uri(self.loc.manifest_key)
 
     # -- reading parts back -------------------------------------------------------------------
@@ -231,8 +237,9 @@ class PartWriter:
         self.first_page = min(pages) if self.first_page is None else min(self.first_page, *pages)
         self.last_page = max(pages) if self.last_page is None else max(self.last_page, *pages)
 
-    def upload(self, checkpoint: dict[str, Any]) -> dict[str, Any]:
-        """Land the part (Parquet, then quarantine, then its checkpoint last) and return the checkpoint."""
+    def upload(self, walk_fields: dict[str, Any]) -> Checkpoint:
+        """Land the part (Parquet, then quarantine, then its checkpoint last) and return the checkpoint;
+        `walk_fields`: the checkpoint's fields the walk knows (where it goes on, its counts)."""
         loc = self.store.loc
         try:
             self._writer.close()
@@ -246,8 +253,8 @@ class PartWriter:
             self._spool.close()
             if self._quarantine_spool is not None:
                 self._quarantine_spool.close()
-        checkpoint = {
-            **checkpoint,
+        checkpoint = Checkpoint.model_validate({
+            **walk_fields,
             "first_page": self.first_page,
             "last_page": self.last_page,
             "part": self.number,
@@ -258,13 +265,16 @@ class PartWriter:
             "invalid": self.invalid,
             "file_sha256": file_sha256,
             "records_sha256": self._records_digest.hexdigest(),
-        }
-        self.store._put(
-            loc.checkpoint_key(self.number),
-            json.dumps(checkpoint, sort_keys=True).encode(),
-            "application/json",
-        )
+        })
+        self.store.put_json(loc.checkpoint_key(self.number), checkpoint.to_json_bytes())
         return checkpoint
+
+    def discard(self) -> None:
+        """Drop a part that will not be uploaded (its local spool files)."""
+        self._writer.close()
+        self._spool.close()
+        if self._quarantine_spool is not None:
+            self._quarantine_spool.close()
 
     def _put_spool(self, key: str, spool: Any) -> str:
         spool.seek(0)

@@ -32,11 +32,13 @@ from psycopg2 import sql
 from game_market_pipeline.budget import CallGate, UnlimitedGate
 from game_market_pipeline.config.models import ResolvedEndpoint, is_identifier
 from game_market_pipeline.exceptions import ApiNotFoundError
-from game_market_pipeline.ingest.bronze import SCHEMA_VERSION, BronzeStore, PartWriter
+from game_market_pipeline.ingest.bronze import BronzeStore
+from game_market_pipeline.ingest.checker import Checker, RecordChecker
 from game_market_pipeline.ingest.extract import ExtractResult
 from game_market_pipeline.ingest.http_client import ApiClient
-from game_market_pipeline.ingest.validate import ValidationStats, check_record
-from game_market_pipeline.records.registry import record_model
+from game_market_pipeline.ingest.lander import PartLander
+from game_market_pipeline.ingest.landing_contract import Checkpoint, DetailsSummary, Manifest, merged_counts
+from game_market_pipeline.ingest.validate import ValidationStats
 
 log = logging.getLogger(__name__)
 
@@ -120,18 +122,33 @@ def _load_or_write_plan(
     store: BronzeStore, plan: Any, ingest_date: date
 ) -> tuple[list[DetailTarget], int]:
     key = store.loc.prefix + PLAN_NAME
-    existing = store._get_json(key)
+    existing = store.get_json(key)
     if existing is not None:
         return [DetailTarget(*item) for item in existing["targets"]], int(existing["backlog"])
     targets, backlog = plan()
-    store._put(
+    store.put_json(
         key,
         json.dumps(
             {"ingest_date": ingest_date.isoformat(), "backlog": backlog, "targets": [t.to_json() for t in targets]}
         ).encode(),
-        "application/json",
     )
     return targets, backlog
+
+
+@dataclass
+class _DetailsWalk:
+    """The work list of a details landing and how far it got (`done`: targets handled)."""
+
+    targets: list[DetailTarget]
+    backlog: int
+    checkpoints: list[Checkpoint]
+    next_part: int
+    done: int
+    status: str = STATUS_COMPLETE
+
+    @property
+    def previous_calls(self) -> int:
+        return sum(c.api_calls for c in self.checkpoints)
 
 
 def extract_details(
@@ -147,126 +164,108 @@ def extract_details(
     """Land the details `plan()` names (a callable returning `plan_details`'s answer) in S3 bronze."""
     started = time.monotonic()
     existing = store.manifest()
-    if existing:
+    if existing is not None:
         log.info("%s: %s is already landed; nothing to fetch", endpoint.dag_id, ingest_date)
-        return ExtractResult(store.loc.uri(store.loc.manifest_key), 0, True, existing["records"], existing["invalid"])
+        return ExtractResult(store.loc.uri(store.loc.manifest_key), 0, True, existing.records, existing.invalid)
     assert endpoint.details_of is not None
-    gate = gate or UnlimitedGate()
-    targets, backlog = _load_or_write_plan(store, plan, ingest_date)
-    checkpoints, highest_part = store.checkpoints()
-    done = max((int(c["next_target"]) for c in checkpoints), default=0)
-    stats = ValidationStats()
-    for checkpoint in checkpoints:
-        stats.merge(checkpoint["stats"])
-    previous_calls = sum(int(c.get("api_calls", 0)) for c in checkpoints)
-    model = record_model(endpoint.record_model)
-    status = STATUS_COMPLETE
+    walk = _resume_details(store, plan, ingest_date)
     log.info(
         "%s: detail backlog %s; this run fetches up to %s (cap %s/run), from #%s",
-        endpoint.dag_id,
-        backlog,
-        len(targets),
-        endpoint.details_of.max_calls_per_run,
-        done,
+        endpoint.dag_id, walk.backlog, len(walk.targets), endpoint.details_of.max_calls_per_run, walk.done,
     )
-    next_part = highest_part + 1
-    with ThreadPoolExecutor(max_workers=endpoint.details_of.concurrency, thread_name_prefix="detail") as pool:
-        while done < len(targets) and status == STATUS_COMPLETE:
-            chunk = targets[done : done + details_per_part]
-            allowed = 0
-            while allowed < len(chunk) and gate.acquire():
-                allowed += 1
-            if allowed < len(chunk):
-                # The budget says no: fetch what it allowed, land it, and stop (the rest stays backlog).
-                status = STATUS_BUDGET_EXHAUSTED
-                chunk = chunk[:allowed]
-                if not chunk:
-                    break
-            calls_before = client.calls
-            try:
-                results = list(pool.map(lambda t: _fetch_detail(client, endpoint, t), chunk))
-            finally:
-                # The granted calls were sent (and counted as sent): no longer outstanding.
-                settle = getattr(gate, "settle", None)
-                if settle is not None:
-                    settle(len(chunk))
-            part, part_stats = PartWriter(store, next_part), ValidationStats()
-            records, fetched, not_found = [], {}, {}
-            for target, body in results:
-                if body is None:
-                    not_found[target.record_key] = target.parent_hash
-                    continue
-                records.append(check_record(body, model, endpoint.primary_key, part_stats))
-                fetched[target.record_key] = target.parent_hash
-            part.add(records, [done + 1] * len(records))
-            done += len(chunk)
-            checkpoints.append(
-                part.upload(
-                    {
-                        "next_target": done,
-                        "fetched": fetched,
-                        "not_found": not_found,
-                        "stats": part_stats.to_json(),
-                        "api_calls": client.calls - calls_before,
-                    }
-                )
-            )
-            stats.merge(part_stats.to_json())
-            next_part += 1
-
-    fetched_all: dict[str, str] = {}
-    not_found_all: dict[str, str] = {}
-    for checkpoint in checkpoints:
-        fetched_all.update(checkpoint.get("fetched", {}))
-        not_found_all.update(checkpoint.get("not_found", {}))
-    handled = len(fetched_all) + len(not_found_all)
-    summary = {
-        "status": status,
-        "list_endpoint": endpoint.details_of.endpoint,
-        "backlog_before": backlog,
-        "planned": len(targets),
-        "fetched": fetched_all,
-        "not_found": not_found_all,
-        "backlog_after": max(0, backlog - handled),
-    }
-    manifest = {
-        "schema_version": SCHEMA_VERSION,
-        "complete": True,
-        "source": endpoint.source,
-        "endpoint": endpoint.name,
-        "ingest_date": ingest_date.isoformat(),
-        "run_id": run_id,
-        "record_model": endpoint.record_model,
-        "primary_key": endpoint.primary_key,
-        "filters": {},
-        "pages": len(checkpoints),
-        "records": stats.records,
-        "valid": stats.records - stats.invalid,
-        "invalid": stats.invalid,
-        "error_counts": dict(stats.error_counts.most_common(20)),
-        "drift_fields": dict(stats.drift_counts.most_common(200)),
-        "api_calls": previous_calls + client.calls,
-        "resumed": bool(previous_calls),
-        "details": summary,
-        "parts": [
-            {k: c[k] for k in ("part", "key", "quarantine_key", "records", "valid", "invalid",
-                               "file_sha256", "records_sha256")}
-            for c in checkpoints
-        ],
-        "completed_at": datetime.now(UTC).isoformat(),
-        "extract_seconds": round(time.monotonic() - started, 3),
-    }
+    checker = RecordChecker(endpoint, client.redactor)
+    with (
+        ThreadPoolExecutor(max_workers=endpoint.details_of.concurrency, thread_name_prefix="detail") as pool,
+        PartLander(store, walk.next_part, on_failure=client.cancel) as lander,
+    ):
+        while walk.done < len(walk.targets) and walk.status == STATUS_COMPLETE:
+            chunk = _granted(walk, gate or UnlimitedGate(), details_per_part)
+            if not chunk:
+                break
+            _fetch_and_land(endpoint, client, pool, checker, lander, walk, chunk, gate)
+    walk.checkpoints += lander.landed
+    manifest = _details_manifest(endpoint, run_id, ingest_date, walk, client.calls, time.monotonic() - started)
     uri = store.write_manifest(manifest)
+    summary = manifest.details
+    assert summary is not None
     log.info(
         "%s: %s — %s details landed, %s gone (404), %s left in the backlog, %s API calls",
-        endpoint.dag_id,
-        status,
-        len(fetched_all),
-        len(not_found_all),
-        summary["backlog_after"],
+        endpoint.dag_id, walk.status, len(summary.fetched), len(summary.not_found), summary.backlog_after,
         client.calls,
     )
-    return ExtractResult(uri, client.calls, False, stats.records, stats.invalid)
+    return ExtractResult(uri, client.calls, False, manifest.records, manifest.invalid)
+
+
+def _resume_details(store: BronzeStore, plan: Any, ingest_date: date) -> _DetailsWalk:
+    targets, backlog = _load_or_write_plan(store, plan, ingest_date)
+    checkpoints, highest_part = store.checkpoints()
+    done = max((c.next_target or 0 for c in checkpoints), default=0)
+    return _DetailsWalk(targets, backlog, checkpoints, highest_part + 1, done)
+
+
+def _granted(walk: _DetailsWalk, gate: CallGate, details_per_part: int) -> list[DetailTarget]:
+    """The next targets the budget allows calls for; fewer than asked ends the walk (the rest stays backlog)."""
+    chunk = walk.targets[walk.done : walk.done + details_per_part]
+    allowed = 0
+    while allowed < len(chunk) and gate.acquire():
+        allowed += 1
+    if allowed < len(chunk):
+        walk.status = STATUS_BUDGET_EXHAUSTED
+    return chunk[:allowed]
+
+
+def _fetch_and_land(
+    endpoint: ResolvedEndpoint,
+    client: ApiClient,
+    pool: ThreadPoolExecutor,
+    checker: Checker,
+    lander: PartLander,
+    walk: _DetailsWalk,
+    chunk: list[DetailTarget],
+    gate: CallGate | None,
+) -> None:
+    """One part: the chunk's details fetched, checked and landed; its checkpoint says how far the list got."""
+    calls_before = client.calls
+    try:
+        results = list(pool.map(lambda t: _fetch_detail(client, endpoint, t), chunk))
+    finally:
+        # The granted calls were sent (and counted as sent): no longer outstanding.
+        settle = getattr(gate, "settle", None)
+        if settle is not None:
+            settle(len(chunk))
+    stats = ValidationStats()
+    fetched = {t.record_key: t.parent_hash for t, body in results if body is not None}
+    not_found = {t.record_key: t.parent_hash for t, body in results if body is None}
+    lander.add(checker.check([body for _, body in results if body is not None], stats), walk.done + 1)
+    walk.done += len(chunk)
+    lander.close_part({"next_target": walk.done, "fetched": fetched, "not_found": not_found,
+                       "stats": stats.counts(), "api_calls": client.calls - calls_before})
+
+
+def _details_manifest(
+    endpoint: ResolvedEndpoint, run_id: str, ingest_date: date, walk: _DetailsWalk, calls: int, seconds: float
+) -> Manifest:
+    assert endpoint.details_of is not None
+    fetched_all: dict[str, str] = {}
+    not_found_all: dict[str, str] = {}
+    for checkpoint in walk.checkpoints:
+        fetched_all.update(checkpoint.fetched)
+        not_found_all.update(checkpoint.not_found)
+    summary = DetailsSummary(
+        status=walk.status, list_endpoint=endpoint.details_of.endpoint, backlog_before=walk.backlog,
+        planned=len(walk.targets), fetched=fetched_all, not_found=not_found_all,
+        backlog_after=max(0, walk.backlog - len(fetched_all) - len(not_found_all)),
+    )
+    counts = merged_counts(walk.checkpoints)
+    return Manifest(
+        complete=True, source=endpoint.source, endpoint=endpoint.name, ingest_date=ingest_date, run_id=run_id,
+        record_model=endpoint.record_model, primary_key=endpoint.primary_key, pages=len(walk.checkpoints),
+        records=counts.records, valid=counts.records - counts.invalid, invalid=counts.invalid,
+        error_counts=counts.error_counts, drift_fields=counts.drift_counts,
+        api_calls=walk.previous_calls + calls, resumed=bool(walk.previous_calls), details=summary,
+        parts=[c.landed_part() for c in walk.checkpoints],
+        completed_at=datetime.now(UTC), extract_seconds=round(seconds, 3),
+    )
 
 
 def _fetch_detail(client: ApiClient, endpoint: ResolvedEndpoint, target: DetailTarget) -> tuple[DetailTarget, Any]:
@@ -277,13 +276,13 @@ def _fetch_detail(client: ApiClient, endpoint: ResolvedEndpoint, target: DetailT
         return target, None
 
 
-def record_detail_fetches(cur: Any, ops_schema: str, endpoint: ResolvedEndpoint, manifest: dict[str, Any], run_id: str) -> None:
+def record_detail_fetches(cur: Any, ops_schema: str, endpoint: ResolvedEndpoint, manifest: Manifest, run_id: str) -> None:
     """In the staging load's transaction: the list versions whose details are now landed."""
-    details = manifest.get("details")
-    if not details:
+    details = manifest.details
+    if details is None:
         return
-    rows = [(key, digest, "fetched") for key, digest in details["fetched"].items()]
-    rows += [(key, digest, "not_found") for key, digest in details["not_found"].items()]
+    rows = [(key, digest, "fetched") for key, digest in details.fetched.items()]
+    rows += [(key, digest, "not_found") for key, digest in details.not_found.items()]
     if not rows:
         return
     from psycopg2.extras import execute_values
@@ -296,18 +295,18 @@ def record_detail_fetches(cur: Any, ops_schema: str, endpoint: ResolvedEndpoint,
         ON CONFLICT (source, endpoint, record_key) DO UPDATE
         SET parent_hash = EXCLUDED.parent_hash, outcome = EXCLUDED.outcome, ingest_date = EXCLUDED.ingest_date,
             run_id = EXCLUDED.run_id, fetched_at = now()""").format(_ident(ops_schema)).as_string(cur),
-        [(endpoint.source, endpoint.name, key, digest, outcome, manifest["ingest_date"], run_id)
+        [(endpoint.source, endpoint.name, key, digest, outcome, manifest.ingest_date, run_id)
          for key, digest, outcome in rows],
     )
 
 
-def run_message(manifest: dict[str, Any]) -> tuple[str | None, str | None]:
+def run_message(manifest: Manifest) -> tuple[str | None, str | None]:
     """(status override, message) for ops.ingest_runs of a details landing."""
-    details = manifest.get("details")
-    if not details:
+    details = manifest.details
+    if details is None:
         return None, None
     message = (
-        f"details: {len(details['fetched'])} fetched, {len(details['not_found'])} gone, "
-        f"backlog {details['backlog_before']} -> {details['backlog_after']}"
+        f"details: {len(details.fetched)} fetched, {len(details.not_found)} gone, "
+        f"backlog {details.backlog_before} -> {details.backlog_after}"
     )
-    return (details["status"] if details["status"] == STATUS_BUDGET_EXHAUSTED else None), message
+    return (details.status if details.status == STATUS_BUDGET_EXHAUSTED else None), message

@@ -6,26 +6,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from game_market_pipeline.config.models import ResolvedEndpoint
 from game_market_pipeline.exceptions import ApiResponseError
 from game_market_pipeline.ingest.guards import WalkGuard, WalkStopped
 from game_market_pipeline.ingest.http_client import ApiClient
-from game_market_pipeline.ingest.paginators import PageRequest, Paginator, make_paginator
+from game_market_pipeline.ingest.paginators import PageRequest, Paginator
 from game_market_pipeline.ingest.record_selector import select_records
 
-if TYPE_CHECKING:
-    from game_market_pipeline.ingest.check_pool import CheckedPage, LazyCheckPool, PageCheckPool
 
-
-@dataclass
+@dataclass(frozen=True)
 class FetchedPage:
     request: PageRequest
-    records: list[Any]
+    records: list[Any]  # as the API sent them: the records the walk stores (list items or details)
     next_request: PageRequest | None  # where a resumed run continues after this page
-    # The records already checked by a worker process (then `records` is empty), or None.
-    checked: CheckedPage | None = None
     # How many records the API says the whole walk has (its `count`), where this page's body says.
     total: int | None = None
 
@@ -39,17 +34,16 @@ def _fetch(client: ApiClient, endpoint: ResolvedEndpoint, request: PageRequest) 
 def iter_pages(
     client: ApiClient,
     endpoint: ResolvedEndpoint,
-    start: PageRequest | None = None,
+    paginator: Paginator,
+    start: PageRequest,
     parallel: int | None = None,
-    checks: LazyCheckPool | None = None,
     guard: WalkGuard | None = None,
 ) -> Iterator[FetchedPage]:
-    """Pages of the list endpoint, from `start` (a resume point) or the first page. With `checks`,
-    the records of planned pages may come back checked by worker processes (`FetchedPage.checked`).
-    With `guard`, every page request is checked first (ingest/guards.py)."""
-    paginator: Paginator = make_paginator(endpoint.paginator)
+    """Pages of the list endpoint from `start` (the first page or a resume point), in order. Once a
+    body lets `paginator` plan the remaining requests, up to `parallel` are fetched at a time. With
+    `guard`, every page request is checked first (ingest/guards.py)."""
     parallel = max(1, parallel or endpoint.parallel_pages)
-    request: PageRequest | None = start or paginator.first(endpoint.path, dict(endpoint.params))
+    request: PageRequest | None = start
     while request is not None:
         if guard is not None:
             guard.before_page(request)
@@ -57,30 +51,12 @@ def iter_pages(
         total = paginator.total(body)
         planned = paginator.plan(request, body, len(records)) if parallel > 1 else None
         if planned:
-            yield FetchedPage(request, records, planned[0], total=total)
-            pool = checks.for_pages(len(planned)) if checks is not None else None
-            yield from _fetch_planned(client, endpoint, planned, parallel, pool, guard)
+            yield FetchedPage(request, records, planned[0], total)
+            yield from _fetch_planned(client, endpoint, planned, parallel, guard)
             return
         request_after = paginator.after(request, body, len(records))
-        yield FetchedPage(request, records, request_after, total=total)
+        yield FetchedPage(request, records, request_after, total)
         request = request_after
-
-
-def _fetch_unchecked(
-    client: ApiClient, endpoint: ResolvedEndpoint, request: PageRequest
-) -> tuple[list[Any], None]:
-    return _fetch(client, endpoint, request)[1], None
-
-
-def _fetch_checked(
-    client: ApiClient, endpoint: ResolvedEndpoint, request: PageRequest, pool: PageCheckPool
-) -> tuple[list[Any], CheckedPage | None]:
-    content = client.get_content(request.url, request.params)
-    checked = pool.check(content, f"{endpoint.source}.{endpoint.name} page {request.index}")
-    if checked is None:
-        # Not UTF-8 JSON: the in-process way decodes other charsets and retries truncated bodies.
-        return _fetch(client, endpoint, request)[1], None
-    return [], checked
 
 
 def _fetch_planned(
@@ -88,7 +64,6 @@ def _fetch_planned(
     endpoint: ResolvedEndpoint,
     planned: list[PageRequest],
     parallel: int,
-    pool: PageCheckPool | None = None,
     guard: WalkGuard | None = None,
 ) -> Iterator[FetchedPage]:
     # A bounded window of in-flight pages keeps memory flat however many pages there are.
@@ -107,20 +82,15 @@ def _fetch_planned(
                     except WalkStopped as exc:
                         stopped = exc
                         break
-                if pool is None:
-                    future = threads.submit(_fetch_unchecked, client, endpoint, request)
-                else:
-                    future = threads.submit(_fetch_checked, client, endpoint, request, pool)
-                in_flight.append((next_to_submit, future))
+                in_flight.append((next_to_submit, threads.submit(_fetch, client, endpoint, request)))
                 next_to_submit += 1
             if not in_flight:
                 assert stopped is not None
                 raise stopped
             index, future = in_flight.pop(0)
             assert index == position
-            records, checked = future.result()
             following = planned[position + 1] if position + 1 < len(planned) else None
-            yield FetchedPage(planned[position], records, following, checked)
+            yield FetchedPage(planned[position], future.result()[1], following)
 
 
 def fan_out(
@@ -154,17 +124,18 @@ def fan_out(
 def iter_records_pages(
     client: ApiClient,
     endpoint: ResolvedEndpoint,
-    start: PageRequest | None = None,
+    paginator: Paginator,
+    start: PageRequest,
     parallel: int | None = None,
-    checks: LazyCheckPool | None = None,
     guard: WalkGuard | None = None,
 ) -> Iterator[FetchedPage]:
-    """Pages whose records are what gets stored: the list records, or their details on fan-out
-    (checked in-process: each detail is its own response)."""
+    """Pages whose records are what gets stored: the list records, or their details on fan-out."""
     if endpoint.fan_out is None:
-        yield from iter_pages(client, endpoint, start, parallel, checks, guard)
+        yield from iter_pages(client, endpoint, paginator, start, parallel, guard)
         return
     with ThreadPoolExecutor(max_workers=endpoint.fan_out.concurrency, thread_name_prefix="detail") as pool:
-        for page in iter_pages(client, endpoint, start, parallel, guard=guard):
+        for page in iter_pages(client, endpoint, paginator, start, parallel, guard):
+            if guard is not None:
+                guard.before_details(page.request, len(page.records))
             details = fan_out(client, endpoint, page.records, pool, guard)
-            yield FetchedPage(page.request, details, page.next_request, total=page.total)
+            yield FetchedPage(page.request, details, page.next_request, page.total)

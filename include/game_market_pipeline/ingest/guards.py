@@ -81,6 +81,9 @@ class WalkGuard:
                 f"(`max_api_calls` in the config); stopped before {self._client.redactor.text(link)}. {self._kept()}"
             )
 
+    def before_details(self, request: PageRequest, calls: int) -> None:
+        """Before a fan-out page's `calls` detail calls (the budgeted guard takes their grants)."""
+
     def after_page(self, request: PageRequest, record_hashes: Iterable[str]) -> None:
         digest = hashlib.sha256()
         records = 0

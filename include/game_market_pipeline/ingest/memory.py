@@ -12,7 +12,10 @@ So Arrow uses its system pool (glibc malloc, which hands large freed blocks back
 also fixes glibc's mmap threshold, so every large block is unmapped when freed. The extract does
 not: it was measured slower with it (extract 7.0-7.7 s against 6.0-6.7 s at 20k records), likely
 the page faults of mapping each ~340 KB page body afresh.
-Both are process-wide settings; a task process runs one task.
+Both are process-wide settings; a task process runs one task. In a one-CPU pod's shape (issue 22,
+bench/history/2026-12-04-one-cpu-before-after.md) the threshold saved 12 % of the peak in one A/B and
+17-18 % (the load's peak, +33-46 MiB without it) side by side at 100k and 1M records: on the 15 %
+bar, so it stays. The Arrow pool saved 18 % of the peak.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ can be fetched in parallel within the source's rate limit.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -15,7 +16,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from game_market_pipeline.config.models import (
     KNOWN_PAGINATORS,
     NextLinkPaginator,
-    NoPaginator,
     OffsetPaginator,
     PageNumberPaginator,
 )
@@ -157,8 +157,9 @@ class Offset(Paginator):
 
 
 class NextLink(Paginator):
-    """Follows `next_field`. When the config names the body's total (`total_field`) and the link's page
-    parameter (`page_param`), the remaining page URLs are known after page 1 and can be fetched in parallel."""
+    """Follows the link in `next_field`. With `total_field` and `page_param` set (the body's record
+    count, and the query parameter that addresses a page in the link: RAWG's `count` and `page`),
+    the remaining links are known after the first page and can be fetched in parallel."""
 
     kind = "next_link"
 
@@ -176,42 +177,41 @@ class NextLink(Paginator):
         return PageRequest(request.index + 1, str(link), {})
 
     def plan(self, request: PageRequest, body: Any, n_records: int) -> list[PageRequest] | None:
-        link = _dig(body, self.config.next_field)
+        c = self.config
+        link = _dig(body, c.next_field)
         total = self.total(body)
-        page_param = self.config.page_param
-        if not link or not total or not page_param or n_records == 0:
+        if c.page_param is None or not link or not total or n_records == 0:
             return None
         parts = urlsplit(str(link))
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        next_page = _as_int(query.get(page_param))
+        next_page = _as_int(query.get(c.page_param))
         if next_page is None:
             return None
-        size_param = self.config.size_param
-        page_size = (_as_int(query.get(size_param)) if size_param else None) or n_records
+        page_size = (_as_int(query.get(c.size_param)) if c.size_param else None) or n_records
         last_page = math.ceil(total / page_size)
-        requests = []
-        for i, page in enumerate(range(next_page, last_page + 1)):
-            url = urlunsplit(
-                (
-                    parts.scheme,
-                    parts.netloc,
-                    parts.path,
-                    urlencode({**query, page_param: page}),
-                    parts.fragment,
-                )
+        return [
+            PageRequest(
+                request.index + i + 1,
+                urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode({**query, c.page_param: page}),
+                            parts.fragment)),
+                {},
             )
-            requests.append(PageRequest(request.index + i + 1, url, {}))
-        return requests
+            for i, page in enumerate(range(next_page, last_page + 1))
+        ]
+
+
+# The registry of paginator kinds: the config's `paginator.kind` -> the class built from its settings.
+PAGINATORS: dict[str, Callable[[Any], Paginator]] = {
+    PageNumber.kind: PageNumber,
+    NextLink.kind: NextLink,
+    Offset.kind: Offset,
+    SinglePage.kind: lambda _config: SinglePage(),
+}
 
 
 def make_paginator(config: Any) -> Paginator:
-    if isinstance(config, PageNumberPaginator):
-        return PageNumber(config)
-    if isinstance(config, NextLinkPaginator):
-        return NextLink(config)
-    if isinstance(config, OffsetPaginator):
-        return Offset(config)
-    if isinstance(config, NoPaginator):
-        return SinglePage()
     kind = getattr(config, "kind", config)
-    raise ValueError(f"unknown paginator {kind!r}; known paginators: {', '.join(KNOWN_PAGINATORS)}")
+    build = PAGINATORS.get(kind) if isinstance(kind, str) else None
+    if build is None:
+        raise ValueError(f"unknown paginator {kind!r}; known paginators: {', '.join(KNOWN_PAGINATORS)}")
+    return build(config)

@@ -13,9 +13,10 @@ from game_market_pipeline.ingest.bronze import BronzeStore, LandingLocation, loc
 from game_market_pipeline.ingest.connections import ApiSettings
 from game_market_pipeline.ingest.extract import ExtractResult, extract_endpoint
 from game_market_pipeline.ingest.http_client import ApiClient
+from game_market_pipeline.ingest.landing_contract import Manifest
 from game_market_pipeline.ingest.rate_limit import TokenBucket
 from game_market_pipeline.ingest.staging import LoadResult, load_landing
-from game_market_pipeline.warehouse.call_counter import CallCounter, IngestScope
+from game_market_pipeline.warehouse.call_counter import DEFAULT_BLOCK, CallCounter, IngestScope
 from game_market_pipeline.warehouse.connection import Connect
 from game_market_pipeline.warehouse.leases import (
     DEFAULT_TTL_SECONDS,
@@ -70,7 +71,9 @@ def extract(
     """`warehouse`: opens a connection to the warehouse. With it (as in every task), the endpoint
     and date is leased for the walk (a second run waits, warehouse/leases.py) and every HTTP attempt
     is counted in ops.api_calls and ops.ingest_calls (warehouse/call_counter.py); endpoints with
-    `details_of` need it for their work list. `gate`: the call budget (budget.CallGate)."""
+    `details_of` need it for their work list. `gate`: the call budget (budget.CallGate); default the
+    source's `budget:` shared through the warehouse, taken per page by list walks
+    (ingest/walk_budget.py) and per call by details (ingest/details.py)."""
     if warehouse is None:
         if endpoint.details_of is not None:
             raise ValueError(
@@ -91,7 +94,13 @@ def extract(
     finally:
         conn.close()
     scope = IngestScope(endpoint.source, endpoint.name, ingest_date)
-    with CallCounter(warehouse, ops_schema, scope=scope) as counter:
+    budget = gate if gate is not None else shared_budget(config, endpoint, warehouse)
+    # Under a budget every call is written as it is made (no reserved blocks): the grants of every
+    # pod read the same exact figure, so two pods never over-spend together.
+    block = 1 if budget is not None else DEFAULT_BLOCK
+    with CallCounter(warehouse, ops_schema, block=block, scope=scope) as counter:
+        if hasattr(budget, "claim"):
+            counter.settle_grants_of(budget)
         client = make_client(endpoint, settings, call_counter=counter)
         lease = EndpointLease(
             warehouse,
@@ -108,17 +117,15 @@ def extract(
             with lease:
                 store = BronzeStore(s3, landing_location(config, endpoint, ingest_date, bucket))
                 if endpoint.details_of is not None:
-                    budget = gate or shared_budget(config, endpoint, warehouse)
-                    try:
-                        return _extract_details(
-                            config, endpoint, client, store, run_id, ingest_date, warehouse, budget, **kwargs
-                        )
-                    finally:
-                        if budget is not gate and budget is not None:
-                            budget.close()
-                return extract_endpoint(endpoint, client, store, run_id, ingest_date, **kwargs)
+                    return _extract_details(
+                        config, endpoint, client, store, run_id, ingest_date, warehouse, budget, **kwargs
+                    )
+                return extract_endpoint(endpoint, client, store, run_id, ingest_date, gate=budget, **kwargs)
         finally:
             client.close()
+            # Grants never used (the walk stopped or failed first) go back to the source's budget.
+            if budget is not None and budget is not gate:
+                budget.close()
 
 
 def shared_budget(config: LoadedConfig, endpoint: ResolvedEndpoint, warehouse: Connect) -> Any:
@@ -176,15 +183,12 @@ def load(
     api_calls: int,
     started_at: datetime | None = None,
 ) -> LoadResult:
-    import json
-
     assert config.config is not None
     # The load's large blocks (S3 chunks, CSV, COPY buffers) go back to the OS when freed (memory.py).
     memory.map_large_blocks()
     bucket, key = location_from_uri(manifest_uri)
-    manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-    ingest_date = date.fromisoformat(manifest["ingest_date"])
-    store = BronzeStore(s3, landing_location(config, endpoint, ingest_date, bucket))
+    manifest = Manifest.from_json(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    store = BronzeStore(s3, landing_location(config, endpoint, manifest.ingest_date, bucket))
     warehouse = config.config.warehouse
     return load_landing(
         pg_conn,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from game_market_pipeline.ingest.bronze import ROW_GROUP_RECORDS, BronzeStore
 from game_market_pipeline.ingest.count_check import LONG_READ, SHORT_READ, CountMismatchError
 from game_market_pipeline.ingest.details import record_detail_fetches
 from game_market_pipeline.ingest.details import run_message as details_run_message
+from game_market_pipeline.ingest.landing_contract import Manifest
+from game_market_pipeline.ingest.walk_budget import run_status as walk_run_status
 from game_market_pipeline.warehouse.call_counter import ingest_calls
 from game_market_pipeline.warehouse.migrate import ensure_migrated
 
@@ -154,22 +157,22 @@ class ValidPart:
                 yield _with_source(valid, ["_record_key", "_content_hash", "payload"], self.uri)
 
 
-def _valid_parts(store: BronzeStore, manifest: dict[str, Any]) -> Iterator[ValidPart]:
+def _valid_parts(store: BronzeStore, manifest: Manifest) -> Iterator[ValidPart]:
     """Every part of the landing, each downloaded while the one before it is being loaded."""
-    parts = manifest["parts"]
+    parts = manifest.parts
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="part-download") as downloader:
-        upcoming: Future | None = downloader.submit(store.spool_part, parts[0]["key"]) if parts else None
+        upcoming: Future | None = downloader.submit(store.spool_part, parts[0].key) if parts else None
         try:
             for index, part in enumerate(parts):
                 assert upcoming is not None
                 spool = upcoming.result()
                 upcoming = (
-                    downloader.submit(store.spool_part, parts[index + 1]["key"])
+                    downloader.submit(store.spool_part, parts[index + 1].key)
                     if index + 1 < len(parts)
                     else None
                 )
                 try:
-                    yield ValidPart(spool, store.loc.uri(part["key"]))
+                    yield ValidPart(spool, store.loc.uri(part.key))
                 finally:
                     spool.close()
         finally:
@@ -177,13 +180,13 @@ def _valid_parts(store: BronzeStore, manifest: dict[str, Any]) -> Iterator[Valid
                 upcoming.result().close()
 
 
-def _quarantine_batches(store: BronzeStore, manifest: dict[str, Any]) -> Iterator[pa.RecordBatch]:
-    for part in manifest["parts"]:
-        if not part.get("quarantine_key"):
+def _quarantine_batches(store: BronzeStore, manifest: Manifest) -> Iterator[pa.RecordBatch]:
+    for part in manifest.parts:
+        if not part.quarantine_key:
             continue
-        uri = store.loc.uri(part["quarantine_key"])
+        uri = store.loc.uri(part.quarantine_key)
         for batch in store.iter_part_batches(
-            part["quarantine_key"],
+            part.quarantine_key,
             ["_record_key", "_content_hash", "payload", "_errors"],
             batch_size=LOAD_BATCH_ROWS,
         ):
@@ -338,7 +341,7 @@ def record_run(
     *,
     run_id: str,
     endpoint: ResolvedEndpoint,
-    manifest: dict[str, Any],
+    manifest: Manifest,
     status: str,
     loaded: int,
     api_calls: int,
@@ -347,8 +350,7 @@ def record_run(
     manifest_uri: str,
     message: str | None = None,
 ) -> None:
-    records = int(manifest.get("records", 0))
-    invalid = int(manifest.get("invalid", 0))
+    records, invalid = manifest.records, manifest.invalid
     cur.execute(
         sql.SQL("""
         INSERT INTO {}.ingest_runs (run_id, source, endpoint, ingest_date, status, pages, records, loaded,
@@ -361,30 +363,58 @@ def record_run(
             run_id,
             endpoint.source,
             endpoint.name,
-            manifest["ingest_date"],
+            manifest.ingest_date,
             status,
-            int(manifest.get("pages", 0)),
+            manifest.pages,
             records,
             loaded,
             invalid,
             (invalid / records) if records else 0.0,
-            json.dumps(manifest.get("drift_fields", {})),
+            json.dumps(manifest.drift_fields),
             api_calls,
             duration,
             started_at,
             manifest_uri,
             message,
-            manifest.get("expected_records"),
-            manifest.get("count_check"),
+            manifest.expected_records,
+            manifest.count_check,
         ),
     )
+
+
+@dataclass
+class _Landing:
+    """One landing being loaded: what it is, where it came from, and what the run record needs."""
+
+    endpoint: ResolvedEndpoint
+    manifest: Manifest
+    manifest_uri: str
+    run_id: str
+    raw_schema: str
+    ops_schema: str
+    started_at: datetime
+    clock: float  # monotonic start of the run: its extract (when this run fetched) plus this load
+    api_calls: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.manifest.invalid / self.manifest.records if self.manifest.records else 0.0
+
+    def record(self, cur: Any, status: str, loaded: int = 0, message: str | None = None) -> None:
+        record_run(cur, self.ops_schema, run_id=self.run_id, endpoint=self.endpoint, manifest=self.manifest,
+                   status=status, loaded=loaded, api_calls=self.api_calls, duration=time.monotonic() - self.clock,
+                   started_at=self.started_at, manifest_uri=self.manifest_uri, message=message)
+
+    def result(self, status: str, copied: int = 0, inserted: int = 0) -> LoadResult:
+        m = self.manifest
+        return LoadResult(status, m.records, copied, inserted, m.invalid, self.rate, m.count_check, m.count_message)
 
 
 def load_landing(
     conn: Any,
     store: BronzeStore,
     endpoint: ResolvedEndpoint,
-    manifest: dict[str, Any],
+    manifest: Manifest,
     manifest_uri: str,
     run_id: str,
     raw_schema: str,
@@ -392,17 +422,11 @@ def load_landing(
     api_calls: int,
     started_at: datetime,
 ) -> LoadResult:
-    """Load one landing in one transaction. Raises QuarantineThresholdExceeded (after recording the
-    quarantine and the failed run) when too many records were invalid."""
-    import time
-
-    # A run's duration is its extract (when this run fetched) plus this load.
-    extract_seconds = float(manifest.get("extract_seconds", 0.0)) if api_calls else 0.0
-    clock = time.monotonic() - extract_seconds
-    records, invalid = int(manifest["records"]), int(manifest["invalid"])
-    rate = invalid / records if records else 0.0
-    ingested_at = datetime.now(UTC).isoformat()
-    raw, table = _ident(raw_schema), _ident(endpoint.table_name)
+    """Load one landing in one transaction. Raises QuarantineThresholdExceeded or CountMismatchError
+    (after recording the quarantine and the failed run) when the landing must not be loaded."""
+    extract_seconds = manifest.extract_seconds if api_calls else 0.0
+    landing = _Landing(endpoint, manifest, manifest_uri, run_id, raw_schema, ops_schema, started_at,
+                       time.monotonic() - extract_seconds)
     # The fixed tables and this endpoint's table exist before the load's transaction begins: DDL
     # inside it held locks to commit, and overlapping loads deadlocked on them (issue 19).
     ensure_migrated(conn, ops_schema, raw_schema)
@@ -413,118 +437,89 @@ def load_landing(
             # landing waits, then finds it loaded.
             _lock_table(cur, raw_schema, endpoint.table_name)
             # Calls of every attempt of this endpoint and date (killed ones too), where counted.
-            counted = ingest_calls(cur, ops_schema, endpoint.source, endpoint.name, manifest["ingest_date"])
-            api_calls_total = api_calls if counted is None else counted
+            counted = ingest_calls(cur, ops_schema, endpoint.source, endpoint.name, manifest.ingest_date.isoformat())
+            landing.api_calls = api_calls if counted is None else counted
             if already_loaded(cur, ops_schema, endpoint, manifest_uri):
-                record_run(
-                    cur,
-                    ops_schema,
-                    run_id=run_id,
-                    endpoint=endpoint,
-                    manifest=manifest,
-                    status="skipped_already_loaded",
-                    loaded=0,
-                    api_calls=api_calls_total,
-                    duration=time.monotonic() - clock,
-                    started_at=started_at,
-                    manifest_uri=manifest_uri,
-                )
-                return LoadResult("skipped_already_loaded", records, 0, 0, invalid, rate)
-
+                landing.record(cur, "skipped_already_loaded")
+                return landing.result("skipped_already_loaded")
             prefer_lz4_toast(cur)
-            cur.execute(
-                "CREATE TEMP TABLE _quarantine_in (record_key text, content_hash text, raw_record text, "
-                "errors text, s3_uri text) ON COMMIT DROP"
-            )
-            _copy_in_batches(
-                cur,
-                _quarantine_batches(store, manifest),
-                "_quarantine_in",
-                "record_key, content_hash, raw_record, errors, s3_uri",
-                sql.SQL("""
-                INSERT INTO {}.quarantine (source, endpoint, run_id, ingest_date, content_hash, record_key,
-                                           raw_record, errors, s3_uri)
-                SELECT %s, %s, %s, %s, content_hash, record_key, raw_record::jsonb, errors::jsonb, s3_uri
-                FROM _quarantine_in
-                ON CONFLICT (source, endpoint, ingest_date, content_hash) DO NOTHING""").format(raw),
-                (endpoint.source, endpoint.name, run_id, manifest["ingest_date"]),
-            )
-
-            def _refuse(error: Exception, status: str) -> None:
-                """Load nothing: record the run (with the quarantine rows above) and raise `error`."""
-                record_run(
-                    cur,
-                    ops_schema,
-                    run_id=run_id,
-                    endpoint=endpoint,
-                    manifest=manifest,
-                    status=status,
-                    loaded=0,
-                    api_calls=api_calls_total,
-                    duration=time.monotonic() - clock,
-                    started_at=started_at,
-                    manifest_uri=manifest_uri,
-                    message=str(error),
-                )
+            _copy_quarantine(cur, store, landing)
+            refusal = _refusal(landing)
+            if refusal is not None:
+                # Load nothing: record the run (with the quarantine rows above) and raise.
+                error, status = refusal
+                landing.record(cur, status, message=str(error))
                 conn.commit()
                 raise error
+            copied, inserted = _append_valid(cur, store, landing)
+            status, message = _finished_run(cur, landing)
+            landing.record(cur, status, loaded=inserted, message=message)
+    log.info("%s: copied %s rows, %s new (unchanged ones skipped), %s quarantined", endpoint.dag_id, copied,
+             inserted, manifest.invalid)
+    if manifest.count_message:
+        log.warning("%s", manifest.count_message)
+    return landing.result(status, copied, inserted)
 
-            if records and rate > endpoint.quarantine_threshold:
-                top = next(iter(manifest.get("error_counts", {}).items()), ("?", 0))
-                message = (
-                    f"{endpoint.dag_id}: {invalid} of {records} records ({rate:.1%}) failed validation, "
-                    f"above the threshold of {endpoint.quarantine_threshold:.1%}; most common error: "
-                    f"{top[0]} ({top[1]}x). They are in {raw_schema}.quarantine; nothing was loaded."
-                )
-                _refuse(QuarantineThresholdExceeded(message), "failed_quarantine_threshold")
 
-            count_warning = manifest.get("count_message")
-            if endpoint.count_exact and manifest.get("count_check") in (SHORT_READ, LONG_READ):
-                message = f"{count_warning}; nothing was loaded."
-                _refuse(CountMismatchError(message), "failed_count_mismatch")
-
-            copied, inserted = _append_new_rows(
-                cur, _valid_parts(store, manifest), sql.SQL("{}.{}").format(raw, table), ingested_at, run_id
-            )
-            expected = int(manifest["valid"])
-            if copied != expected:
-                raise LoadMismatchError(
-                    f"{endpoint.dag_id}: copied {copied} rows but the manifest lists "
-                    f"{expected} valid records ({manifest_uri}); nothing was committed"
-                )
-            # Details (details_of): the list versions they were fetched for, in this transaction.
-            record_detail_fetches(cur, ops_schema, endpoint, manifest, run_id)
-            details_status, details_message = details_run_message(manifest)
-            record_run(
-                cur,
-                ops_schema,
-                run_id=run_id,
-                endpoint=endpoint,
-                manifest=manifest,
-                status=details_status or "loaded",
-                message="; ".join(m for m in (details_message, count_warning) if m) or None,
-                loaded=inserted,
-                api_calls=api_calls_total,
-                duration=time.monotonic() - clock,
-                started_at=started_at,
-                manifest_uri=manifest_uri,
-            )
-    log.info(
-        "%s: copied %s rows, %s new (unchanged ones skipped), %s quarantined",
-        endpoint.dag_id,
-        copied,
-        inserted,
-        invalid,
+def _copy_quarantine(cur: Any, store: BronzeStore, landing: _Landing) -> None:
+    """Every invalid record of the landing into <raw>.quarantine, with its errors."""
+    cur.execute(
+        "CREATE TEMP TABLE _quarantine_in (record_key text, content_hash text, raw_record text, "
+        "errors text, s3_uri text) ON COMMIT DROP"
     )
-    if count_warning:
-        log.warning("%s", count_warning)
-    return LoadResult(
-        details_status or "loaded",
-        records,
-        copied,
-        inserted,
-        invalid,
-        rate,
-        manifest.get("count_check"),
-        count_warning,
+    _copy_in_batches(
+        cur,
+        _quarantine_batches(store, landing.manifest),
+        "_quarantine_in",
+        "record_key, content_hash, raw_record, errors, s3_uri",
+        sql.SQL("""
+        INSERT INTO {}.quarantine (source, endpoint, run_id, ingest_date, content_hash, record_key,
+                                   raw_record, errors, s3_uri)
+        SELECT %s, %s, %s, %s, content_hash, record_key, raw_record::jsonb, errors::jsonb, s3_uri
+        FROM _quarantine_in
+        ON CONFLICT (source, endpoint, ingest_date, content_hash) DO NOTHING""").format(_ident(landing.raw_schema)),
+        (landing.endpoint.source, landing.endpoint.name, landing.run_id, landing.manifest.ingest_date),
     )
+
+
+def _refusal(landing: _Landing) -> tuple[Exception, str] | None:
+    """Why the landing must not be loaded (the error and the run's status), or None."""
+    endpoint, manifest = landing.endpoint, landing.manifest
+    if manifest.records and landing.rate > endpoint.quarantine_threshold:
+        top = next(iter(manifest.error_counts.items()), ("?", 0))
+        message = (
+            f"{endpoint.dag_id}: {manifest.invalid} of {manifest.records} records ({landing.rate:.1%}) failed "
+            f"validation, above the threshold of {endpoint.quarantine_threshold:.1%}; most common error: "
+            f"{top[0]} ({top[1]}x). They are in {landing.raw_schema}.quarantine; nothing was loaded."
+        )
+        return QuarantineThresholdExceeded(message), "failed_quarantine_threshold"
+    if endpoint.count_exact and manifest.count_check in (SHORT_READ, LONG_READ):
+        return CountMismatchError(f"{manifest.count_message}; nothing was loaded."), "failed_count_mismatch"
+    return None
+
+
+def _append_valid(cur: Any, store: BronzeStore, landing: _Landing) -> tuple[int, int]:
+    """The valid records new to the staging table, appended: (rows copied, rows new). Raises
+    LoadMismatchError (nothing is committed) when the rows read differ from the manifest's count."""
+    target = sql.SQL("{}.{}").format(_ident(landing.raw_schema), _ident(landing.endpoint.table_name))
+    ingested_at = datetime.now(UTC).isoformat()
+    copied, inserted = _append_new_rows(cur, _valid_parts(store, landing.manifest), target, ingested_at,
+                                        landing.run_id)
+    if copied != landing.manifest.valid:
+        raise LoadMismatchError(
+            f"{landing.endpoint.dag_id}: copied {copied} rows but the manifest lists "
+            f"{landing.manifest.valid} valid records ({landing.manifest_uri}); nothing was committed"
+        )
+    return copied, inserted
+
+
+def _finished_run(cur: Any, landing: _Landing) -> tuple[str, str | None]:
+    """The loaded run's status and message; a details landing records its list versions here, in
+    the load's transaction."""
+    record_detail_fetches(cur, landing.ops_schema, landing.endpoint, landing.manifest, landing.run_id)
+    details_status, details_message = details_run_message(landing.manifest)
+    # A list walk stopped at the call budget (ingest/walk_budget.py): its parts load, the run is
+    # `budget_exhausted` and the next date resumes the walk.
+    walk_status, walk_message = walk_run_status(landing.manifest.as_json())
+    messages = (details_message, walk_message, landing.manifest.count_message)
+    return details_status or walk_status or "loaded", "; ".join(m for m in messages if m) or None

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from game_market_pipeline.ingest.hashing import hash_canonical
 from game_market_pipeline.ingest.json_codec import canonical_json_bytes
+from game_market_pipeline.ingest.landing_contract import ValidationCounts
 from game_market_pipeline.ingest.redaction import Redactor
 from game_market_pipeline.ingest.storable import storable_copy, unstorable_text
 from game_market_pipeline.records.base import ApiRecord
@@ -44,19 +45,14 @@ class ValidationStats:
     error_counts: Counter = field(default_factory=Counter)
     drift_counts: Counter = field(default_factory=Counter)
 
-    def merge(self, other: dict[str, Any]) -> None:
-        self.records += int(other.get("records", 0))
-        self.invalid += int(other.get("invalid", 0))
-        self.error_counts.update(other.get("error_counts", {}))
-        self.drift_counts.update(other.get("drift_counts", {}))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "records": self.records,
-            "invalid": self.invalid,
-            "error_counts": dict(self.error_counts.most_common(50)),
-            "drift_counts": dict(self.drift_counts.most_common(MAX_DRIFT_FIELDS)),
-        }
+    def counts(self) -> ValidationCounts:
+        """As a checkpoint keeps them (the landing contract)."""
+        return ValidationCounts(
+            records=self.records,
+            invalid=self.invalid,
+            error_counts=dict(self.error_counts.most_common(50)),
+            drift_counts=dict(self.drift_counts.most_common(MAX_DRIFT_FIELDS)),
+        )
 
     @property
     def most_common_error(self) -> str | None:

@@ -4,7 +4,9 @@
 `budget` (calls_per_day, calls_per_month). "Used" is what was really sent (`{ops}.api_calls`: every
 attempt of every endpoint of the source, list pages and retries included, counted before sending)
 plus what was granted and not yet sent (`outstanding` in `{ops}.call_budget_grants`); `settle(n)`
-moves n sent calls out of `outstanding` once the counter has them. Each grant is one short
+moves n sent calls out of `outstanding` once the counter has them; `acquire(n)` grants n at once or none.
+With the call counter attached (`CallCounter.settle_grants_of`), a grant is settled in the very
+transaction that counts its call as sent: "used" is then exact while calls are in flight. Each grant is one short
 transaction under a per-source advisory lock: two DAGs of one source asking at once are served one
 after the other and never grant more than the budget together. A run killed between grant and
 settle leaves its grants outstanding until the day ends: the budget errs on the safe side. When the answer is no, the caller lands what it fetched and records
@@ -14,6 +16,7 @@ settle leaves its grants outstanding until the day ends: the budget errs on the 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import date
 
@@ -44,9 +47,11 @@ class SharedCallBudget:
         self.granted = 0
         self.refused = False
         self._days: list[date] = []  # the day of each grant not yet settled, oldest first
+        self._lock = threading.Lock()  # the counter claims grants from the HTTP threads
 
-    def acquire(self) -> bool:
-        if self.calls_per_day is None and self.calls_per_month is None:
+    def acquire(self, n: int = 1) -> bool:
+        """Grant `n` calls at once, or none (a fan-out page takes all its detail calls or none)."""
+        if n <= 0 or (self.calls_per_day is None and self.calls_per_month is None):
             return True
         day = self._today()
         statement = sql.SQL("""
@@ -62,11 +67,12 @@ class SharedCallBudget:
                          WHERE source = %(source)s AND day BETWEEN %(month)s AND %(day)s) AS month
             )
             INSERT INTO {ops}.call_budget_grants AS t (source, day, granted, outstanding)
-            SELECT %(source)s, %(day)s, 1, 1 FROM used
-             WHERE (%(per_day)s IS NULL OR used.today + 1 <= %(per_day)s)
-               AND (%(per_month)s IS NULL OR used.month + 1 <= %(per_month)s)
+            SELECT %(source)s, %(day)s, %(n)s, %(n)s FROM used
+             WHERE (%(per_day)s IS NULL OR used.today + %(n)s <= %(per_day)s)
+               AND (%(per_month)s IS NULL OR used.month + %(n)s <= %(per_month)s)
             ON CONFLICT (source, day) DO UPDATE
-               SET granted = t.granted + 1, outstanding = t.outstanding + 1, updated_at = now()
+               SET granted = t.granted + EXCLUDED.granted, outstanding = t.outstanding + EXCLUDED.outstanding,
+                   updated_at = now()
             RETURNING granted""").format(ops=self._ops)
         params = {
             "source": self.source,
@@ -74,11 +80,13 @@ class SharedCallBudget:
             "month": day.replace(day=1),
             "per_day": self.calls_per_day,
             "per_month": self.calls_per_month,
+            "n": n,
         }
         rows = self._db.run(statement, params, fetch=True)
         if rows:
-            self.granted += 1
-            self._days.append(day)
+            with self._lock:
+                self.granted += n
+                self._days.extend([day] * n)
             return True
         if not self.refused:
             log.warning(
@@ -96,7 +104,8 @@ class SharedCallBudget:
 
         Called once the calls returned, whatever they answered; a grant never used (the run stopped
         first) is settled too, giving it back."""
-        settled, self._days = self._days[:sent], self._days[sent:]
+        with self._lock:
+            settled, self._days = self._days[:sent], self._days[sent:]
         for day in sorted(set(settled)):
             self._db.run(
                 sql.SQL(
@@ -106,10 +115,32 @@ class SharedCallBudget:
                 (settled.count(day), self.source, day),
             )
 
+    def claim(self, day: date, calls: int) -> int:
+        """For the call counter: `calls` calls of `day` are being counted as sent; they use up (at
+        most) as many of this budget's grants, which the counter settles in the same transaction.
+        So a sent call is never both in `api_calls` and `outstanding` (which would refuse grants the
+        budget still has). Returns how many grants were claimed."""
+        with self._lock:
+            claimed = 0
+            kept: list[date] = []
+            for grant_day in self._days:
+                if grant_day == day and claimed < calls:
+                    claimed += 1
+                else:
+                    kept.append(grant_day)
+            self._days = kept
+            return claimed
+
+    def unclaim(self, day: date, calls: int) -> None:
+        """The counter's write failed: its claimed grants stay outstanding here."""
+        with self._lock:
+            self._days.extend([day] * calls)
+
     def close(self) -> None:
         """Give back grants that were never used."""
-        if self._days:
+        with self._lock:
             unused = len(self._days)
+        if unused:
             self.settle(unused)
             self.granted -= unused
         self._db.close()

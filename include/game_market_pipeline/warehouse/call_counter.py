@@ -71,6 +71,12 @@ class CallCounter:
         self._unreported: dict[tuple[str, date], int] = {}  # made, not yet counted in the warehouse
         self._next_write_at = 0.0
         self.writes = 0
+        self._grants: Any = None  # a SharedCallBudget whose grants the counted calls settle
+
+    def settle_grants_of(self, budget: Any) -> None:
+        """Settle `budget`'s grants (warehouse/call_budget.py) as their calls are counted, in the same
+        transaction. Meant with `block=1`: every call written as it is made."""
+        self._grants = budget
 
     # -- counting -------------------------------------------------------------------------------
 
@@ -142,9 +148,22 @@ class CallCounter:
                     "updated_at = now();"
                 ).format(self._ops)
                 params += [self.scope.source, self.scope.endpoint, self.scope.ingest_date, scoped]
+        claimed: list[tuple[date, int]] = []
+        if self._grants is not None:
+            for (source, day), n in sorted(deltas.items()):
+                taken = self._grants.claim(day, n) if source == self._grants.source and n > 0 else 0
+                if taken:
+                    claimed.append((day, taken))
+                    statement += sql.SQL(
+                        " UPDATE {}.call_budget_grants SET outstanding = greatest(0, outstanding - %s), "
+                        "updated_at = now() WHERE source = %s AND day = %s;"
+                    ).format(self._ops)
+                    params += [taken, source, day]
         try:
             self._db.run(statement, tuple(params))
         except psycopg2.Error as exc:
+            for day, taken in claimed:
+                self._grants.unclaim(day, taken)
             self._next_write_at = time.monotonic() + self._retry_seconds
             log.warning("could not count API calls in the warehouse (kept in memory, retried): %s", exc)
             return False
