@@ -16,22 +16,22 @@ Checks, gate and promotion alert through the configured notifier when they fail.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from game_market_pipeline.exceptions import ConfigError
 
-AUDIT_SCHEMA_ENV = "GMP_DBT_SCHEMA"
-DEFAULT_AUDIT_SCHEMA = "analytics_audit"
 # Cosmos operator_args for the dbt task group: every dbt invocation stores its run_results.json in
 # ops.dbt_run_results (an import path, resolved by Cosmos at run time; the build id is the run id).
 PUBLISH_OPERATOR_ARGS = {"callback": "game_market_pipeline.quality.dbt_results.store_run_results_callback"}
 
 
 def default_audit_schema() -> str:
-    return os.environ.get(AUDIT_SCHEMA_ENV) or DEFAULT_AUDIT_SCHEMA
+    """$GMP_DBT_SCHEMA, else the config's quality.promotion.audit_schema: the schema dbt builds into."""
+    from game_market_pipeline.transform.cosmos_config import target_schema
+
+    return target_schema()
 
 
 def _truthy(value: Any) -> bool:

@@ -145,6 +145,9 @@ class GateSettings(_Strict):
 
 
 class PromotionSettings(_Strict):
+    # The schema each dbt build writes into (the write-audit-publish "audit" schema; $GMP_DBT_SCHEMA
+    # overrides it for one deployment or test), then swapped into production_schema by the promotion.
+    audit_schema: Name = "analytics_audit"
     production_schema: Name = "analytics"
     previous_schema: Name = "analytics_previous"
     # The swap's lock wait: short, so readers queued behind it wait briefly; retried with backoff.
@@ -183,6 +186,7 @@ class QualityConfig(_Strict):
 
     @model_validator(mode="after")
     def _schemas_differ(self) -> QualityConfig:
-        if self.promotion.production_schema == self.promotion.previous_schema:
-            raise ValueError("promotion.production_schema and promotion.previous_schema must differ")
+        promotion = self.promotion
+        if len({promotion.audit_schema, promotion.production_schema, promotion.previous_schema}) < 3:
+            raise ValueError("promotion.audit_schema, production_schema and previous_schema must all differ")
         return self
