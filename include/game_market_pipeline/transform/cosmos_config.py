@@ -10,8 +10,8 @@ how to run), each built by a function here so tests and the gate/promotion code 
   retried (dbt_project.yml: `meta.cosmos.operator_kwargs.retries: 0`).
 - Project: dbt/ next to dags/ (paths from `__file__`), no dbt packages (`install_deps` off).
 - Profile: `PostgresUserPasswordProfileMapping` on the `warehouse_db` connection, schema = the
-  target schema (env GMP_DBT_SCHEMA, default analytics_audit). Cosmos writes the password into the
-  dbt process's environment (`COSMOS_CONN_POSTGRES_PASSWORD`), never into profiles.yml.
+  target schema ($GMP_DBT_SCHEMA, else the config's quality.promotion.audit_schema). Cosmos writes
+  the password into the dbt process's environment (`COSMOS_CONN_POSTGRES_PASSWORD`), never into profiles.yml.
 - Execution: `ExecutionMode.WATCHER` (default, $GMP_DBT_EXECUTION_MODE=watcher): one `dbt build` per
   DAG run in the producer task, one task per model/seed that starts and ends in the triggerer; the
   wiring around Cosmos is in transform.watcher, the reasons and figures in docs/TRANSFORM.md.

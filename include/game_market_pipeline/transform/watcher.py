@@ -123,7 +123,7 @@ def raise_for(verdict: Verdict, model: str, producer_task_id: str) -> None:
     """End a model's task as its verdict says (returns on success)."""
     if verdict is Verdict.SUCCESS:
         return
-    where = f"see the {producer_task_id} log and ops.quality_results (check ids dbt.*)"
+    where = f"see the {producer_task_id} log and the build's quality results (check ids dbt.*)"
     if verdict is Verdict.TESTS_FAILED:  # a finding about the data: never retried
         raise AirflowFailException(f"dbt tests of {model} failed: {where}")
     if verdict is Verdict.NODE_FAILED:
