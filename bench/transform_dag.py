@@ -113,18 +113,23 @@ def _dbt_env(pg_url: str, schema: str) -> dict[str, str]:
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
 
 
-def bare_build(pg_url: str, env: dict[str, str], root: Path = ROOT) -> dict:
-    """`dbt build` of the whole project on the command line: the dbt next to this interpreter, nothing else."""
+def bare_build(pg_url: str, env: dict[str, str], root: Path = ROOT, quiet: bool = False) -> dict:
+    """`dbt build` of the whole project on the command line: the dbt next to this interpreter, nothing else.
+
+    quiet: with the producer's flags (`--quiet --log-level-file none`), the fastest a command line gets.
+    """
     reset_schemas(pg_url, BARE_SCHEMA)
     project = root / "dbt"
     command = [str(Path(sys.executable).with_name("dbt")), "build", "--project-dir", str(project),
                "--profiles-dir", str(project), "--target-path", str(project / "target" / "bench")]
+    command += ["--quiet", "--log-level-file", "none"] if quiet else []
     started = time.perf_counter()
     proc = subprocess.run(command, capture_output=True, text=True, cwd=project,
                           env={**env, **_dbt_env(pg_url, BARE_SCHEMA)})
     seconds = time.perf_counter() - started
     tail = proc.stdout.strip().splitlines()[-1:] if proc.stdout.strip() else []
-    return {"kind": "bare", "seconds": round(seconds, 1), "rc": proc.returncode, "tail": tail,
+    return {"kind": "bare:quiet" if quiet else "bare", "seconds": round(seconds, 1), "rc": proc.returncode,
+            "tail": tail,
             "task_instances": 0, "dbt_invocations": 1, "pods_equivalent": 1}
 
 
@@ -138,13 +143,14 @@ def variant_env(env: dict[str, str], name: str, root: Path, meta_url: str) -> di
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta_url.replace("postgresql://", "postgresql+psycopg2://", 1)}
 
 
-def dag_test(pg_url: str, mode: str, env: dict[str, str], log_dir: Path, variant: str = "after") -> dict:
+def dag_test(pg_url: str, mode: str, env: dict[str, str], log_dir: Path, variant: str = "after",
+             repetition: int = 1) -> dict:
     """`airflow dags test transform_warehouse` from a state with no gold schema (a full build)."""
     import psycopg2
 
     reset_schemas(pg_url, *WAP_SCHEMAS)
     run_env = {**env, "GMP_DBT_EXECUTION_MODE": mode}
-    log_path = log_dir / f"transform_dag_{variant}_{mode}.log"
+    log_path = log_dir / f"transform_dag_{variant}_{mode}_{repetition}.log"
     started = time.perf_counter()
     with open(log_path, "w") as log:
         proc = subprocess.run([str(Path(sys.executable).with_name("airflow")), "dags", "test", "transform_warehouse"],
@@ -172,14 +178,52 @@ def dag_test(pg_url: str, mode: str, env: dict[str, str], log_dir: Path, variant
         pods = len(tasks)
     return {"kind": f"dag:{variant}:{mode}", "seconds": round(seconds, 1), "rc": proc.returncode, "run_id": run_id,
             "task_instances": len(tasks), "dbt_tasks": len(dbt_tasks), "dbt_invocations": invocations,
-            "pods_equivalent": pods, "gate": verdict, "log": str(log_path), "phases": phases(text)}
+            "pods_equivalent": pods, "gate": verdict, "log": str(log_path), "phases": phases(text, seconds)}
 
 
-def phases(log_text: str) -> dict[str, float]:
-    """Seconds per phase of one `airflow dags test` log: start-up until the first task, the tasks, the end."""
-    stamps = [(m.group(2), m.group(1)) for m in re.finditer(
-        r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z?).*?\[DAG TEST\] (?:start|end) task task_id=(\S+)", log_text)]
-    return {"task_log_lines": len(stamps)}
+def phases(log_text: str, wall_seconds: float | None = None) -> dict[str, float]:
+    """Where one `airflow dags test` run's time went, from its log's timestamps (seconds).
+
+    start-up: everything before the first task starts (Python, Airflow, two DagBag fills, the DAG run) —
+    `wall_seconds` minus the logged span; api_start-up: Airflow's in-process execution API, built when
+    the first task starts; producer: the dbt build's task (dbt_run: dbt's own run inside it); node_tasks:
+    the per-model/seed tasks (and Cosmos' gateway); wap: prepare, quality checks, gate, promotion.
+    """
+    from datetime import datetime
+
+    def stamp(line: str) -> float:
+        return datetime.fromisoformat(line[:26].rstrip("Z")).timestamp()
+
+    lines = log_text.splitlines()
+    spans: dict[str, list[float]] = {}
+    first = last = None
+    api = dbt_start = dbt_end = None
+    running_first = None
+    for line in lines:
+        if not line[:4].isdigit():
+            continue
+        if m := re.search(r"\[DAG TEST\] (starting|end task) task_id=(\S+)", line):
+            t = stamp(line)
+            first = t if first is None else first
+            last = t
+            spans.setdefault(m.group(2), []).append(t)
+        elif running_first is None and "[DAG TEST] running task" in line:
+            running_first = stamp(line)
+        elif api is None and running_first is not None and "Task started" in line:
+            api = stamp(line) - running_first
+        elif dbt_start is None and "Trying to run dbtRunner" in line:
+            dbt_start = stamp(line)
+        elif "node(s) finished; results pushed" in line or "Done. PASS=" in line:
+            dbt_end = stamp(line)
+    took = {task: ts[-1] - ts[0] for task, ts in spans.items()}
+    producer = took.pop("dbt.dbt_producer_watcher", 0.0)
+    nodes = sum(v for k, v in took.items() if k.startswith("dbt."))
+    wap = sum(v for k, v in took.items() if not k.startswith("dbt.")) - (api or 0.0)
+    out = {"api_startup": api or 0.0, "producer": producer, "dbt_run": (dbt_end or 0.0) - (dbt_start or 0.0),
+           "node_tasks": nodes, "node_task_count": sum(1 for k in took if k.startswith("dbt.")), "wap": wap}
+    if wall_seconds is not None and first is not None:
+        out["startup_and_exit"] = wall_seconds - (last - first)
+    return {k: round(v, 1) for k, v in out.items()}
 
 
 def load_fixture(pg_url: str) -> int:
@@ -212,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variant", action="append", default=[], metavar="NAME=ROOT",
                         help="the DAG code of a checkout (its include/ and dags/), e.g. before=../wt-9c48c31; "
                              "default: after=this checkout")
+    parser.add_argument("--quiet-bare", action="store_true",
+                        help="also time `dbt build --quiet --log-level-file none` (the producer's flags)")
     parser.add_argument("--out", type=Path, help="append the JSON result to this file")
     args = parser.parse_args(argv)
     variants = dict(v.split("=", 1) for v in args.variant) or {"after": str(ROOT)}
@@ -252,18 +298,22 @@ def main(argv: list[str] | None = None) -> int:
     log_dir = ROOT / ".local" / "logs" / "bench"
     log_dir.mkdir(parents=True, exist_ok=True)
     runs = []
-    for _ in range(args.repeat):
+    for repetition in range(1, args.repeat + 1):
         runs.append(bare_build(pg_url, env))
         print(json.dumps(runs[-1]), flush=True)
+        if args.quiet_bare:
+            runs.append(bare_build(pg_url, env, quiet=True))
+            print(json.dumps(runs[-1]), flush=True)
         for name in variants:
             for mode in args.modes:
-                runs.append(dag_test(pg_url, mode, envs[name], log_dir, name))
+                runs.append(dag_test(pg_url, mode, envs[name], log_dir, name, repetition))
                 print(json.dumps(runs[-1]), flush=True)
     bare = [r["seconds"] for r in runs if r["kind"] == "bare"]
     mean_bare = sum(bare) / len(bare)
     summary = {kind: round(sum(r["seconds"] for r in runs if r["kind"] == kind) / len(bare) / mean_bare, 2)
                for kind in dict.fromkeys(r["kind"] for r in runs if r["kind"] != "bare")}
-    result = {"machine": machine(), "games_added": args.games, "raw": args.raw, "raw_rows": raw_rows + args.games,
+    result_load = os.getloadavg()
+    result = {"machine": machine(), "loadavg_at_end": [round(x, 2) for x in result_load], "games_added": args.games, "raw": args.raw, "raw_rows": raw_rows + args.games,
               "threads": args.threads, "variants": variants, "runs": runs, "ratio_to_bare": summary}
     print(json.dumps(result, indent=1))
     if args.out:
