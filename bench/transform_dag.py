@@ -261,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="append the JSON result to this file")
     args = parser.parse_args(argv)
     variants = dict(v.split("=", 1) for v in args.variant) or {"after": str(ROOT)}
+    machine_at_start = machine()
 
     env = {**os.environ, "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor"}
@@ -313,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {kind: round(sum(r["seconds"] for r in runs if r["kind"] == kind) / len(bare) / mean_bare, 2)
                for kind in dict.fromkeys(r["kind"] for r in runs if r["kind"] != "bare")}
     result_load = os.getloadavg()
-    result = {"machine": machine(), "loadavg_at_end": [round(x, 2) for x in result_load], "games_added": args.games, "raw": args.raw, "raw_rows": raw_rows + args.games,
+    result = {"machine": machine_at_start, "loadavg_at_end": [round(x, 2) for x in result_load], "games_added": args.games, "raw": args.raw, "raw_rows": raw_rows + args.games,
               "threads": args.threads, "variants": variants, "runs": runs, "ratio_to_bare": summary}
     print(json.dumps(result, indent=1))
     if args.out:
