@@ -102,30 +102,59 @@ def add_games(pg_url: str, games: int) -> None:
     conn.close()
 
 
-def bare_build(pg_url: str, env: dict[str, str]) -> dict:
+def _dbt_env(pg_url: str, schema: str) -> dict[str, str]:
+    """dbt/profiles.yml's variables for a postgresql:// URL (the password only ever in the environment)."""
+    from urllib.parse import unquote, urlparse
+
+    parsed = urlparse(pg_url)
+    return {"GMP_PG_HOST": parsed.hostname or "127.0.0.1", "GMP_PG_PORT": str(parsed.port or 5432),
+            "GMP_PG_USER": unquote(parsed.username or "postgres"), "GMP_PG_PASSWORD": unquote(parsed.password or ""),
+            "GMP_PG_DBNAME": parsed.path.lstrip("/") or "postgres", "GMP_DBT_SCHEMA": schema,
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+
+
+def bare_build(pg_url: str, env: dict[str, str], root: Path = ROOT, quiet: bool = False) -> dict:
+    """`dbt build` of the whole project on the command line: the dbt next to this interpreter, nothing else.
+
+    quiet: with the producer's flags (`--quiet --log-level-file none`), the fastest a command line gets.
+    """
     reset_schemas(pg_url, BARE_SCHEMA)
+    project = root / "dbt"
+    command = [str(Path(sys.executable).with_name("dbt")), "build", "--project-dir", str(project),
+               "--profiles-dir", str(project), "--target-path", str(project / "target" / "bench")]
+    command += ["--quiet", "--log-level-file", "none"] if quiet else []
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "gmp_dev.run_dbt", "--pg-url", pg_url,
-                           "--schema", BARE_SCHEMA, "build"], capture_output=True, text=True, cwd=ROOT, env=env)
+    proc = subprocess.run(command, capture_output=True, text=True, cwd=project,
+                          env={**env, **_dbt_env(pg_url, BARE_SCHEMA)})
     seconds = time.perf_counter() - started
     tail = proc.stdout.strip().splitlines()[-1:] if proc.stdout.strip() else []
-    return {"kind": "bare", "seconds": round(seconds, 1), "rc": proc.returncode, "tail": tail,
+    return {"kind": "bare:quiet" if quiet else "bare", "seconds": round(seconds, 1), "rc": proc.returncode,
+            "tail": tail,
             "task_instances": 0, "dbt_invocations": 1, "pods_equivalent": 1}
 
 
-def dag_test(pg_url: str, mode: str, env: dict[str, str], log_dir: Path) -> dict:
+def variant_env(env: dict[str, str], name: str, root: Path, meta_url: str) -> dict[str, str]:
+    """Airflow's environment for the DAG code under `root` (its include/ and dags/), own metadata database."""
+    home = root / ".local" / "bench-airflow" / name
+    home.mkdir(parents=True, exist_ok=True)
+    return {**env, "PYTHONPATH": os.pathsep.join([str(root / "include"), str(root)]),
+            "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(root / "plugins"),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta_url.replace("postgresql://", "postgresql+psycopg2://", 1)}
+
+
+def dag_test(pg_url: str, mode: str, env: dict[str, str], log_dir: Path, variant: str = "after",
+             repetition: int = 1) -> dict:
     """`airflow dags test transform_warehouse` from a state with no gold schema (a full build)."""
     import psycopg2
 
-    from gmp_dev.local.airflow_env import airflow_bin
-
     reset_schemas(pg_url, *WAP_SCHEMAS)
     run_env = {**env, "GMP_DBT_EXECUTION_MODE": mode}
-    log_path = log_dir / f"transform_dag_{mode}.log"
+    log_path = log_dir / f"transform_dag_{variant}_{mode}_{repetition}.log"
     started = time.perf_counter()
     with open(log_path, "w") as log:
-        proc = subprocess.run([airflow_bin(), "dags", "test", "transform_warehouse"], env=run_env, cwd=ROOT,
-                              stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.run([str(Path(sys.executable).with_name("airflow")), "dags", "test", "transform_warehouse"],
+                              env=run_env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     seconds = time.perf_counter() - started
     text = log_path.read_text()
     tasks = re.findall(r"\[DAG TEST\] end task task_id=(\S+)", text)
@@ -147,50 +176,146 @@ def dag_test(pg_url: str, mode: str, env: dict[str, str], log_dir: Path) -> dict
         pods = len(tasks) - len(node_tasks) - sum(1 for t in tasks if t.endswith("dbt_producer_watcher_done"))
     else:
         pods = len(tasks)
-    return {"kind": f"dag:{mode}", "seconds": round(seconds, 1), "rc": proc.returncode, "run_id": run_id,
+    return {"kind": f"dag:{variant}:{mode}", "seconds": round(seconds, 1), "rc": proc.returncode, "run_id": run_id,
             "task_instances": len(tasks), "dbt_tasks": len(dbt_tasks), "dbt_invocations": invocations,
-            "pods_equivalent": pods, "gate": verdict, "log": str(log_path)}
+            "pods_equivalent": pods, "gate": verdict, "log": str(log_path), "phases": phases(text, seconds)}
+
+
+def phases(log_text: str, wall_seconds: float | None = None) -> dict[str, float]:
+    """Where one `airflow dags test` run's time went, from its log's timestamps (seconds).
+
+    start-up: everything before the first task starts (Python, Airflow, two DagBag fills, the DAG run) —
+    `wall_seconds` minus the logged span; api_start-up: Airflow's in-process execution API, built when
+    the first task starts; producer: the dbt build's task (dbt_run: dbt's own run inside it); node_tasks:
+    the per-model/seed tasks (and Cosmos' gateway); wap: prepare, quality checks, gate, promotion.
+    """
+    from datetime import datetime
+
+    def stamp(line: str) -> float:
+        return datetime.fromisoformat(line[:26].rstrip("Z")).timestamp()
+
+    lines = log_text.splitlines()
+    spans: dict[str, list[float]] = {}
+    first = last = None
+    api = dbt_start = dbt_end = None
+    running_first = None
+    for line in lines:
+        if not line[:4].isdigit():
+            continue
+        if m := re.search(r"\[DAG TEST\] (starting|end task) task_id=(\S+)", line):
+            t = stamp(line)
+            first = t if first is None else first
+            last = t
+            spans.setdefault(m.group(2), []).append(t)
+        elif running_first is None and "[DAG TEST] running task" in line:
+            running_first = stamp(line)
+        elif api is None and running_first is not None and "Task started" in line:
+            api = stamp(line) - running_first
+        elif dbt_start is None and "Trying to run dbtRunner" in line:
+            dbt_start = stamp(line)
+        elif "node(s) finished; results pushed" in line or "Done. PASS=" in line:
+            dbt_end = stamp(line)
+    took = {task: ts[-1] - ts[0] for task, ts in spans.items()}
+    producer = took.pop("dbt.dbt_producer_watcher", 0.0)
+    nodes = sum(v for k, v in took.items() if k.startswith("dbt."))
+    wap = sum(v for k, v in took.items() if not k.startswith("dbt.")) - (api or 0.0)
+    out = {"api_startup": api or 0.0, "producer": producer, "dbt_run": (dbt_end or 0.0) - (dbt_start or 0.0),
+           "node_tasks": nodes, "node_task_count": sum(1 for k in took if k.startswith("dbt.")), "wap": wap}
+    if wall_seconds is not None and first is not None:
+        out["startup_and_exit"] = wall_seconds - (last - first)
+    return {k: round(v, 1) for k, v in out.items()}
+
+
+def load_fixture(pg_url: str) -> int:
+    """The recorded API payloads (tests/dbt/raw_fixture: day one) as raw.*: the data every dbt test uses."""
+    import psycopg2
+
+    from game_market_pipeline.transform.sources import source_tables
+    from tests.dbt.raw_fixture import load_day_one
+
+    reset_schemas(pg_url, RAW_SCHEMA, "ops")
+    conn = psycopg2.connect(pg_url)
+    rows = load_day_one(conn, [t for _, _, t in source_tables()])
+    conn.commit()
+    conn.close()
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--games", type=int, default=0, help="synthetic RAWG games added to the local data")
-    parser.add_argument("--modes", nargs="+", default=["watcher", "local"], choices=["watcher", "local"])
+    parser.add_argument("--modes", nargs="+", default=["watcher"], choices=["watcher", "local"])
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--threads", type=int, default=int(os.environ.get("GMP_DBT_THREADS", "4")))
+    parser.add_argument("--raw", choices=["fixture", "local"], default="fixture",
+                        help="fixture: the recorded payloads (tests/dbt/raw_fixture); local: copy the local "
+                             "stack's raw.* (after `make run`)")
+    parser.add_argument("--pg-admin-url", default=os.environ.get("GMP_TEST_PG_URL"),
+                        help="a PostgreSQL server for the bench's databases (default $GMP_TEST_PG_URL, else the "
+                             "local stack's)")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME=ROOT",
+                        help="the DAG code of a checkout (its include/ and dags/), e.g. before=../wt-9c48c31; "
+                             "default: after=this checkout")
+    parser.add_argument("--quiet-bare", action="store_true",
+                        help="also time `dbt build --quiet --log-level-file none` (the producer's flags)")
     parser.add_argument("--out", type=Path, help="append the JSON result to this file")
     args = parser.parse_args(argv)
+    variants = dict(v.split("=", 1) for v in args.variant) or {"after": str(ROOT)}
+    machine_at_start = machine()
 
-    from gmp_dev.local import stack
-    from gmp_dev.local.airflow_env import airflow_environment, prepare_airflow
-    from gmp_dev.local.run_all import warehouse_url
+    env = {**os.environ, "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+           "AIRFLOW__CORE__EXECUTOR": "LocalExecutor"}
+    if args.pg_admin_url:
+        admin = args.pg_admin_url
+        # the transform DAG reads no lake and no API: placeholders keep the local stack from starting
+        for name in ("LAKE_S3", "RAWG_API", "TCGDEX_API", "POKEMONTCG_API", "POKEAPI_API"):
+            env.setdefault(f"AIRFLOW_CONN_{name}", json.dumps({"conn_type": "http", "host": "http://127.0.0.1:9"}))
+    else:
+        from gmp_dev.local.airflow_env import airflow_environment
+        from gmp_dev.local.run_all import warehouse_url
 
-    env = airflow_environment()
-    prepare_airflow(env)
-    local_url = warehouse_url(env)
-    admin = local_url.rsplit("/", 1)[0] + "/postgres"
+        env = airflow_environment()
+        admin = warehouse_url(env).rsplit("/", 1)[0] + "/postgres"
     pg_url = ensure_database(admin, BENCH_DATABASE)
-    raw_rows = copy_raw(local_url, pg_url)
+    if args.raw == "local":
+        from gmp_dev.local.airflow_env import airflow_environment
+        from gmp_dev.local.run_all import warehouse_url
+
+        raw_rows = copy_raw(warehouse_url(airflow_environment()), pg_url)
+    else:
+        raw_rows = load_fixture(pg_url)
     if args.games:
         add_games(pg_url, args.games)
     from tests.conftest import pg_conn_json
 
     env = {**env, "AIRFLOW_CONN_WAREHOUSE_DB": pg_conn_json(pg_url), "GMP_DBT_THREADS": str(args.threads),
            "GMP_DBT_SCHEMA": "analytics_audit"}
-    log_dir = stack.STATE_DIR / "logs" / "bench"
+    envs = {}
+    for name, root in variants.items():
+        meta = ensure_database(admin, f"{BENCH_DATABASE}_meta_{name}")
+        envs[name] = variant_env(env, name, Path(root).resolve(), meta)
+        subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], env=envs[name],
+                       check=True, capture_output=True)
+    log_dir = ROOT / ".local" / "logs" / "bench"
     log_dir.mkdir(parents=True, exist_ok=True)
     runs = []
-    for _ in range(args.repeat):
+    for repetition in range(1, args.repeat + 1):
         runs.append(bare_build(pg_url, env))
         print(json.dumps(runs[-1]), flush=True)
-        for mode in args.modes:
-            runs.append(dag_test(pg_url, mode, env, log_dir))
+        if args.quiet_bare:
+            runs.append(bare_build(pg_url, env, quiet=True))
             print(json.dumps(runs[-1]), flush=True)
+        for name in variants:
+            for mode in args.modes:
+                runs.append(dag_test(pg_url, mode, envs[name], log_dir, name, repetition))
+                print(json.dumps(runs[-1]), flush=True)
     bare = [r["seconds"] for r in runs if r["kind"] == "bare"]
-    summary = {mode: round(sum(r["seconds"] for r in runs if r["kind"] == f"dag:{mode}") / max(1, len(bare))
-                           / (sum(bare) / len(bare)), 2) for mode in args.modes}
-    result = {"machine": machine(), "games_added": args.games, "raw_rows": raw_rows + args.games,
-              "threads": args.threads, "runs": runs, "ratio_to_bare": summary}
+    mean_bare = sum(bare) / len(bare)
+    summary = {kind: round(sum(r["seconds"] for r in runs if r["kind"] == kind) / len(bare) / mean_bare, 2)
+               for kind in dict.fromkeys(r["kind"] for r in runs if r["kind"] != "bare")}
+    result_load = os.getloadavg()
+    result = {"machine": machine_at_start, "loadavg_at_end": [round(x, 2) for x in result_load], "games_added": args.games, "raw": args.raw, "raw_rows": raw_rows + args.games,
+              "threads": args.threads, "variants": variants, "runs": runs, "ratio_to_bare": summary}
     print(json.dumps(result, indent=1))
     if args.out:
         with open(args.out, "a") as out:

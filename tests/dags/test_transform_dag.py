@@ -120,14 +120,16 @@ def watcher_task_ids(manifest: dict) -> set[str]:
 
 def test_watcher_renders_one_build_and_one_task_per_model(parsed, manifest):
     dag, dbt_group, _, _ = parsed
-    from game_market_pipeline.transform.watcher import ModelWithTestsWatcherOperator
+    from game_market_pipeline.transform.watcher import ModelResultWatcherOperator
 
     assert {t.task_id for t in dbt_tasks(dag)} == watcher_task_ids(manifest)
     models = sum(1 for n in manifest["nodes"].values() if n["resource_type"] == "model")
-    assert models >= 45 and sum(isinstance(t, ModelWithTestsWatcherOperator) for t in dag.tasks) == models
+    assert models >= 45 and sum(isinstance(t, ModelResultWatcherOperator) for t in dag.tasks) == models
     assert len(dag.tasks) < 70  # was 149 with one task per test group (LOCAL / AFTER_EACH)
     producer = dag.get_task(PRODUCER)
-    assert type(producer).__name__ == "DbtProducerWatcherOperator"
+    assert type(producer).__name__ == "NodeResultsProducer"
+    flags = producer.add_cmd_flags()  # quiet dbt, no JSON event stream, no dbt.log in the thrown-away copy
+    assert "--quiet" in flags and "--log-format" not in flags and flags[flags.index("--log-level-file") + 1] == "none"
     assert producer.upstream_task_ids == {"prepare_audit_schema"}
     assert producer.retries == 0  # never re-runs dbt; a failed node's own task retries it
     assert "--resource-type" not in (producer.dbt_cmd_flags or [])  # the one build runs every test too
@@ -174,7 +176,7 @@ def test_watcher_node_tasks_start_and_end_in_the_triggerer(parsed):
     assert task.start_trigger_args.next_method == "execute_complete"
     kwargs = task.start_trigger_args.trigger_kwargs
     kwargs = kwargs.get("__var", kwargs)
-    assert kwargs["run_id"] == "{{ run_id }}" and "run_id" in task.template_fields  # rendered by the triggerer
+    assert "run_id" not in kwargs and not task.template_fields  # the trigger reads its task instance's run
     assert (kwargs["model_unique_id"], kwargs["producer_task_id"], kwargs["has_tests"]) == (
         "model.game_market.fact_games", PRODUCER, True)
     assert scheduler_dag.get_task(PRODUCER).start_from_trigger is False
@@ -359,87 +361,162 @@ def test_gate_tasks_can_follow_the_dbt_group():
 # --- the watcher's triggerer side and producer filter (transform.watcher), without Airflow running ---
 
 
-def _end_events(xcoms: dict, producer_state: str, try_number: int = 1, has_tests: bool = True) -> list:
-    """Every event WatcherEndTrigger yields when the producer's XComs and state are as given."""
+def _end_events(document: dict | None, producer_state: str, try_number: int = 1, has_tests: bool = True) -> list:
+    """Every event NodeResultsTrigger yields when the producer's results document and state are as given."""
     import asyncio
     from types import SimpleNamespace
 
-    from game_market_pipeline.transform.watcher import WatcherEndTrigger
+    from game_market_pipeline.transform.node_results import NODE_RESULTS_XCOM_KEY
+    from game_market_pipeline.transform.watcher import NodeResultsTrigger
 
-    class Canned(WatcherEndTrigger):
+    reads: list[str] = []
+
+    class Reader:
         async def get_xcom_val(self, key):
-            return xcoms.get(key)
+            reads.append(key)
+            return document if key == NODE_RESULTS_XCOM_KEY else None
 
         async def _get_producer_task_status(self):
             return producer_state
 
-    trigger = Canned(model_unique_id="model.game_market.fact_games", producer_task_id=PRODUCER,
-                     dag_id="transform_warehouse", run_id="r1", map_index=-1, poke_interval=0.01,
-                     has_tests=has_tests)
-    trigger._task_instance = SimpleNamespace(try_number=try_number)
+    trigger = NodeResultsTrigger(model_unique_id=FACT, producer_task_id=PRODUCER, dag_id="transform_warehouse",
+                                 poke_interval=0.01, has_tests=has_tests)
+    trigger._reader = Reader
+    trigger._task_instance = SimpleNamespace(try_number=try_number, run_id="r1")
 
     async def collect():
         return [event async for event in trigger.run()]
 
-    return asyncio.run(collect())
+    events = asyncio.run(collect())
+    assert set(reads) <= {NODE_RESULTS_XCOM_KEY}  # one document, no per-node keys
+    return events
 
 
-STATUS_KEY = "model__game_market__fact_games_status"
-TESTS_KEY = "model__game_market__fact_games_tests_verdict"
+FACT = "model.game_market.fact_games"
+
+
+def _document(status: str | None, tests: str | None = None, done: bool = True) -> dict:
+    return {"done": done, "nodes": {FACT: status} if status else {}, "tests": {FACT: tests} if tests else {}}
 
 
 def test_end_trigger_ends_the_task_in_the_triggerer():
     from airflow.triggers.base import TaskFailedEvent, TaskSuccessEvent, TriggerEvent
 
-    ok = {STATUS_KEY: {"status": "success", "outlet_uris": []}}
-    [event] = _end_events({**ok, TESTS_KEY: "pass"}, "success")
+    [event] = _end_events(_document("success", "pass"), "success")
     assert isinstance(event, TaskSuccessEvent)
-    [event] = _end_events({STATUS_KEY: {"status": "error", "outlet_uris": []}}, "failed")
+    [event] = _end_events(_document("error"), "failed")
     assert isinstance(event, TaskFailedEvent)  # the model failed: Airflow routes it to its retry
-    [event] = _end_events({**ok, TESTS_KEY: "fail"}, "failed")  # tests failed: the worker fails it, no retry
-    assert type(event) is TriggerEvent and event.payload["reason"] == "tests_failed"
-    [event] = _end_events(ok, "failed")  # the build stopped before the model's tests ran: retried
+    [event] = _end_events(_document("success", "fail"), "failed")  # tests failed: the worker fails it, no retry
+    assert type(event) is TriggerEvent and event.payload["verdict"] == "tests_failed"
+    [event] = _end_events(_document("success"), "failed")  # the build stopped before the model's tests ran
     assert isinstance(event, TaskFailedEvent)
-    [event] = _end_events(ok, "success", has_tests=False)
+    [event] = _end_events(_document(None), "failed")  # never built (an upstream node failed): retried
+    assert isinstance(event, TaskFailedEvent)
+    [event] = _end_events(_document("success", done=False), "failed")  # producer killed before its last push
+    assert isinstance(event, TaskFailedEvent)
+    [event] = _end_events(_document("success"), "success", has_tests=False)
     assert isinstance(event, TaskSuccessEvent)
 
 
 def test_end_trigger_sends_a_retry_back_to_a_worker():
     from airflow.triggers.base import TriggerEvent
 
-    [event] = _end_events({STATUS_KEY: {"status": "error", "outlet_uris": []}}, "failed", try_number=2)
-    assert type(event) is TriggerEvent and event.payload["reason"] == "producer_skipped"  # -> dbt build --select
+    [event] = _end_events(_document("error"), "failed", try_number=2)
+    assert type(event) is TriggerEvent and event.payload["verdict"] == "retry_on_worker"  # -> dbt build --select
 
 
 def test_end_trigger_serializes_to_itself():
-    from game_market_pipeline.transform.watcher import END_TRIGGER_PATH, WatcherEndTrigger
+    from game_market_pipeline.transform.watcher import END_TRIGGER_PATH, NodeResultsTrigger
 
-    trigger = WatcherEndTrigger(model_unique_id="model.game_market.dim_date", producer_task_id=PRODUCER,
-                                dag_id="d", run_id="r", map_index=-1, has_tests=True)
+    trigger = NodeResultsTrigger(model_unique_id="model.game_market.dim_date", producer_task_id=PRODUCER,
+                                 dag_id="d", has_tests=True)
     path, kwargs = trigger.serialize()
-    assert path == END_TRIGGER_PATH and kwargs["has_tests"] is True
-    assert WatcherEndTrigger(**kwargs).serialize() == (path, kwargs)
+    assert path == END_TRIGGER_PATH and kwargs["has_tests"] is True and kwargs["run_id"] is None
+    assert NodeResultsTrigger(**kwargs).serialize() == (path, kwargs)
 
 
-def test_producer_publishes_only_what_the_consumers_read():
+def _node_finished(unique_id: str, status: str, name: str = "NodeFinished"):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(info=SimpleNamespace(name=name),
+                           data=SimpleNamespace(node_info=SimpleNamespace(unique_id=unique_id, node_status=status)))
+
+
+def test_producer_pushes_one_results_document_per_checkpoint(parsed):
+    """dbt's events -> NodeResults; an XCom only at a checkpoint (here: every event) and at the end."""
+    import time
     from types import SimpleNamespace
 
     from cosmos import settings
 
-    from game_market_pipeline.transform.watcher import _publish_only_what_consumers_read
+    from game_market_pipeline.transform.node_results import NODE_RESULTS_XCOM_KEY, NodeResults
 
-    seen: list[str] = []
-    producer = SimpleNamespace(task_id="p", retries=0, _make_parse_callable=lambda: lambda line, _: seen.append(line))
-    _publish_only_what_consumers_read(producer)
-    parse = producer._make_parse_callable()
-    for name in ("NodeStart", "NodeCompiling", "NodeExecuting", "NodeFinished", "LogModelResult", "MainReportVersion"):
-        parse(json.dumps({"info": {"name": name}}), {})
-    parse("not json", {})  # dbt's non-JSON output still reaches Cosmos (it logs it)
-    names = [json.loads(line)["info"]["name"] for line in seen[:-1]]
-    assert names == ["NodeFinished", "LogModelResult", "MainReportVersion"] and seen[-1] == "not json"
-    assert settings.enable_watcher_reliable_retry is False  # no quadratic Variable backup per XCom
-    with pytest.raises(ValueError, match="retries=0"):
-        _publish_only_what_consumers_read(SimpleNamespace(task_id="p", retries=2, _make_parse_callable=None))
+    dag, _, _, _ = parsed
+    producer = dag.get_task(PRODUCER)
+    pushes: list[tuple[str, dict]] = []
+    producer._ti = SimpleNamespace(xcom_push=lambda key, value: pushes.append((key, value)))
+    producer._results = NodeResults({FACT: ["test.game_market.unique_fact_games"]})
+    producer.checkpoint_seconds = 3600.0
+    producer._last_push = time.monotonic() - 3601.0
+    producer._on_dbt_event(_node_finished(FACT, "success", name="NodeStart"))  # not a finished node: ignored
+    producer._on_dbt_event(_node_finished(FACT, "success"))
+    producer._on_dbt_event(_node_finished("test.game_market.unique_fact_games", "pass"))
+    assert len(pushes) == 1  # the first finished node after a long silence: one checkpoint, then none for 1 h
+    producer._push(done=True)
+    key, document = pushes[-1]
+    assert key == NODE_RESULTS_XCOM_KEY
+    assert document == {"done": True, "nodes": {FACT: "success"}, "tests": {FACT: "pass"}}
+    producer._on_dbt_event(object())  # a malformed event never raises into dbt
+    assert settings.enable_watcher_reliable_retry is False  # no Variable backup of the producer's XComs
+    del producer.checkpoint_seconds  # the module's DAG is shared by the other tests
+
+
+def test_node_results_blame_a_model_for_its_failed_tests_not_for_tests_skipped_by_another_parent():
+    from game_market_pipeline.transform.node_results import NodeResults, Verdict, judge
+
+    bridge = "model.game_market.bridge_game_genre"
+    fk = "test.game_market.relationships_bridge_game_genre_game_key__fact_games"
+    results = NodeResults({bridge: ["test.game_market.not_null_bridge", fk],
+                           FACT: ["test.game_market.unique_fact_games", fk]})
+    results.record(bridge, "success")
+    results.record("test.game_market.not_null_bridge", "pass")
+    assert judge(results.document(done=False), bridge, True) is Verdict.PENDING  # its fk test not reported
+    assert judge(results.document(done=True), bridge, True) is Verdict.TESTS_MISSING
+    results.record(FACT, "error")
+    results.record(fk, "skipped")  # fact_games failed: dbt skipped the test both models share
+    results.record("test.game_market.unique_fact_games", "skipped")
+    document = results.document(done=True)
+    assert judge(document, bridge, True) is Verdict.SUCCESS
+    assert judge(document, FACT, True) is Verdict.NODE_FAILED
+    results.record("test.game_market.unique_fact_games", "fail")
+    results.record(FACT, "success")  # (a model that built but whose test failed)
+    assert judge(results.document(done=True), FACT, True) is Verdict.TESTS_FAILED
+    assert judge(results.document(done=True), "model.game_market.never_built", False) is Verdict.NOT_RUN
+    assert judge(None, FACT, True) is Verdict.PENDING
+
+
+def test_build_schema_and_ops_schema_come_from_the_config(tmp_path, monkeypatch):
+    """No schema name in transform/: the audit schema and the callback's ops schema are the config's."""
+    import yaml
+
+    from game_market_pipeline.config.loader import DEFAULT_CONFIG_PATH, load_config
+
+    config = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    config["warehouse"]["ops_schema"] = "ops_blue"
+    config["quality"]["promotion"]["audit_schema"] = "analytics_blue_audit"
+    path = tmp_path / "endpoints.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    loaded = load_config(path)
+    monkeypatch.delenv("GMP_DBT_SCHEMA", raising=False)
+    dag, _ = cosmos_config.build_transform_dag(loaded_config=loaded, operator_args={"callback": "x.y"})
+    producer = dag.get_task(PRODUCER)
+    assert producer.profile_config.profile_mapping.profile_args["schema"] == "analytics_blue_audit"
+    assert producer.callback_args == {"ops_schema": "ops_blue", "conn_id": "warehouse_db"}
+    monkeypatch.setenv("GMP_DBT_SCHEMA", "analytics_green")  # a deployment's override still wins
+    assert cosmos_config.target_schema(loaded=loaded) == "analytics_green"
+    source = "\n".join(f.read_text() for f in (DAG_FILE.parents[1] / "include" / "game_market_pipeline" /
+                                                "transform").glob("*.py") if f.name != "run_dbt.py")
+    assert "analytics_audit" not in source and "\"ops\"" not in source
 
 
 def test_execution_mode_and_threads_are_checked(monkeypatch):
@@ -461,26 +538,3 @@ def test_producer_resources_are_checked(monkeypatch):
         cosmos_config.producer_pod_override('{"cpu": "2"}')
     with pytest.raises(ValueError, match="GMP_DBT_PRODUCER_RESOURCES"):
         cosmos_config.producer_pod_override("cpu=2")
-
-
-def test_test_verdicts_blame_a_model_for_its_failed_tests_not_for_tests_skipped_by_another_parent():
-    from types import SimpleNamespace
-
-    from game_market_pipeline.transform.watcher import TestVerdicts
-
-    pushed: dict[str, str] = {}
-    ti = SimpleNamespace(xcom_push=lambda key, value: pushed.__setitem__(key, value))
-    fk = "test.game_market.relationships_bridge_game_genre_game_key__fact_games"
-    verdicts = TestVerdicts({"model.game_market.bridge_game_genre": ["test.game_market.not_null_bridge", fk],
-                             "model.game_market.fact_games": ["test.game_market.unique_fact_games", fk]})
-
-    def finished(uid, status):
-        verdicts.record({"data": {"node_info": {"unique_id": uid, "node_status": status}}}, ti)
-
-    finished("test.game_market.not_null_bridge", "pass")
-    assert pushed == {}  # the bridge's relationships test has not reported yet
-    finished(fk, "skipped")  # fact_games failed: dbt skipped the test both models share
-    finished("test.game_market.unique_fact_games", "skipped")
-    assert pushed["model__game_market__bridge_game_genre_tests_verdict"] == "pass"
-    finished("test.game_market.unique_fact_games", "fail")
-    assert pushed["model__game_market__fact_games_tests_verdict"] == "fail"

@@ -73,10 +73,13 @@ def transform_airflow(tmp_path_factory, pg_server_url):
     prefix = f"w{uuid.uuid4().hex[:6]}_"
     schemas = WapSchemas(f"{prefix}analytics_audit", f"{prefix}analytics", f"{prefix}analytics_previous")
     config = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
-    # ops schema: the default `ops` (this database is the module's own). The Cosmos callback that stores
-    # run_results.json is wired with PUBLISH_OPERATOR_ARGS and writes to `ops` whatever the config says.
+    # A non-default ops schema and audit schema, both from the config only (no GMP_DBT_SCHEMA): the
+    # producer's run_results callback and the quality tasks must all follow warehouse.ops_schema.
+    ops = f"{prefix}ops"
+    config.setdefault("warehouse", {})["ops_schema"] = ops
     config["dag_defaults"].update(retries=2, retry_delay_seconds=1)  # quick retries of a failed model
     config["quality"]["gate"] = {"poke_interval_seconds": 1, "timeout_seconds": 120}
+    config["warehouse"]["audit_schema"] = schemas.audit
     config["quality"]["promotion"].update(production_schema=schemas.production, previous_schema=schemas.previous)
     config_path = root / "endpoints.yaml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -94,10 +97,10 @@ def transform_airflow(tmp_path_factory, pg_server_url):
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         "AIRFLOW_CONN_WAREHOUSE_DB": pg_conn_json(url),
         "GMP_CONFIG_PATH": str(config_path),
-        "GMP_DBT_SCHEMA": schemas.audit,
         "GMP_DBT_EXECUTION_MODE": "watcher",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
     }
+    env.pop("GMP_DBT_SCHEMA", None)  # the audit schema comes from the config
     subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
     log = open(root / "airflow.log", "w")  # noqa: SIM115 - closed below
     runner = subprocess.Popen(
@@ -105,7 +108,7 @@ def transform_airflow(tmp_path_factory, pg_server_url):
         env=env, cwd=PROJECT_ROOT, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
     yield {"runner": runner, "results": results, "log": root / "airflow.log", "steps": [0], "url": url,
-           "schemas": schemas, "ops": "ops"}
+           "schemas": schemas, "ops": ops}
     runner.stdin.close()
     try:
         runner.wait(timeout=5)
@@ -176,6 +179,11 @@ def test_one_build_per_run_and_a_failing_model_blocks_the_promotion(transform_ai
     checks = _dbt_checks(airflow["url"], airflow["ops"], b1)
     assert {c.removeprefix("dbt.") for c in checks} >= tests_in_project  # every dbt test's result
     assert all(checks.values())
+    conn = psycopg2.connect(airflow["url"])
+    with conn.cursor() as cur:  # nothing went to the default ops schema
+        cur.execute("SELECT to_regclass('ops.dbt_run_results'), to_regclass('ops.quality_results')")
+        assert cur.fetchone() == (None, None)
+    conn.close()
 
     # 2. One model fails mid-build.
     conn = psycopg2.connect(airflow["url"])

@@ -145,6 +145,8 @@ class GateSettings(_Strict):
 
 
 class PromotionSettings(_Strict):
+    # The audit schema each build writes into is `warehouse.audit_schema`; the promotion swaps it
+    # into production_schema.
     production_schema: Name = "analytics"
     previous_schema: Name = "analytics_previous"
     # The swap's lock wait: short, so readers queued behind it wait briefly; retried with backoff.
@@ -183,6 +185,7 @@ class QualityConfig(_Strict):
 
     @model_validator(mode="after")
     def _schemas_differ(self) -> QualityConfig:
-        if self.promotion.production_schema == self.promotion.previous_schema:
-            raise ValueError("promotion.production_schema and promotion.previous_schema must differ")
+        promotion = self.promotion
+        if promotion.production_schema == promotion.previous_schema:
+            raise ValueError("promotion.production_schema and previous_schema must differ")
         return self

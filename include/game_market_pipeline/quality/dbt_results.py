@@ -170,7 +170,8 @@ def store_run_results_callback(project_dir: str, **kwargs: Any) -> None:
     """Cosmos `callback`: store this invocation's run_results.json in `ops.dbt_run_results`.
 
     Use as `operator_args={"callback": store_run_results_callback, "callback_args": {...}}`; optional
-    callback_args: `conn_id` (default warehouse_db), `ops_schema` (ops), `build_id_template` ("{{ run_id }}").
+    callback_args: `conn_id` and `ops_schema` (default: the config's warehouse.connection_id and
+    warehouse.ops_schema; transform.cosmos_config passes both), `build_id_template` ("{{ run_id }}").
     """
     from game_market_pipeline.quality.store import ensure_quality_tables, record_dbt_run_results
     from game_market_pipeline.warehouse.connection import postgres_connection
@@ -186,8 +187,15 @@ def store_run_results_callback(project_dir: str, **kwargs: Any) -> None:
     document = slim_run_results(json.loads(run_results_file.read_text()), manifest)
     template = kwargs.get("build_id_template") or "{{ run_id }}"
     build_id = str(context["task"].render_template(template, context))
-    ops_schema = kwargs.get("ops_schema", "ops")
-    conn = postgres_connection(kwargs.get("conn_id", "warehouse_db"))
+    ops_schema, conn_id = kwargs.get("ops_schema"), kwargs.get("conn_id")
+    if not (ops_schema and conn_id):
+        from game_market_pipeline.config.loader import load_config_cached
+        from game_market_pipeline.config.models import WarehouseConfig
+
+        loaded = load_config_cached()
+        warehouse = loaded.config.warehouse if loaded.config else WarehouseConfig()
+        ops_schema, conn_id = ops_schema or warehouse.ops_schema, conn_id or warehouse.connection_id
+    conn = postgres_connection(conn_id)
     try:
         ensure_quality_tables(conn, ops_schema)
         record_dbt_run_results(conn, build_id, document, context["ti"].task_id, ops_schema)

@@ -10,8 +10,8 @@ how to run), each built by a function here so tests and the gate/promotion code 
   retried (dbt_project.yml: `meta.cosmos.operator_kwargs.retries: 0`).
 - Project: dbt/ next to dags/ (paths from `__file__`), no dbt packages (`install_deps` off).
 - Profile: `PostgresUserPasswordProfileMapping` on the `warehouse_db` connection, schema = the
-  target schema (env GMP_DBT_SCHEMA, default analytics_audit). Cosmos writes the password into the
-  dbt process's environment (`COSMOS_CONN_POSTGRES_PASSWORD`), never into profiles.yml.
+  target schema ($GMP_DBT_SCHEMA, else the config's warehouse.audit_schema). Cosmos writes
+  the password into the dbt process's environment (`COSMOS_CONN_POSTGRES_PASSWORD`), never into profiles.yml.
 - Execution: `ExecutionMode.WATCHER` (default, $GMP_DBT_EXECUTION_MODE=watcher): one `dbt build` per
   DAG run in the producer task, one task per model/seed that starts and ends in the triggerer; the
   wiring around Cosmos is in transform.watcher, the reasons and figures in docs/TRANSFORM.md.
@@ -55,8 +55,7 @@ if TYPE_CHECKING:
 
 TRANSFORM_DAG_ID = "transform_warehouse"
 DBT_TASK_GROUP_ID = "dbt"
-TARGET_SCHEMA_ENV = "GMP_DBT_SCHEMA"
-DEFAULT_TARGET_SCHEMA = "analytics_audit"
+TARGET_SCHEMA_ENV = "GMP_DBT_SCHEMA"  # overrides the config's warehouse.audit_schema
 PROFILE_NAME = "game_market"
 TARGET_NAME = "airflow"
 DEFAULT_CONN_ID = "warehouse_db"
@@ -78,9 +77,26 @@ class TransformDag(NamedTuple):
     dbt_group: DbtTaskGroup
 
 
-def target_schema(schema: str | None = None) -> str:
-    """The schema one build writes everything into: the argument, else $GMP_DBT_SCHEMA, else analytics_audit."""
-    return schema or os.environ.get(TARGET_SCHEMA_ENV) or DEFAULT_TARGET_SCHEMA
+def target_schema(schema: str | None = None, loaded: LoadedConfig | None = None) -> str:
+    """The schema one build writes everything into (the audit schema of write-audit-publish).
+
+    The argument, else $GMP_DBT_SCHEMA, else the config's `warehouse.audit_schema` (the loaded
+    config given, else the cached one; its model's default when the config does not load).
+    """
+    if schema or os.environ.get(TARGET_SCHEMA_ENV):
+        return schema or os.environ[TARGET_SCHEMA_ENV]
+    from game_market_pipeline.config.loader import load_config_cached
+    from game_market_pipeline.config.models import WarehouseConfig
+
+    loaded = loaded or load_config_cached()
+    return (loaded.config.warehouse if loaded.config else WarehouseConfig()).audit_schema
+
+
+def ops_schema(loaded: LoadedConfig) -> str:
+    """Where the build's bookkeeping goes (ops.dbt_run_results, ops.quality_results): warehouse.ops_schema."""
+    from game_market_pipeline.config.models import WarehouseConfig
+
+    return (loaded.config.warehouse if loaded.config else WarehouseConfig()).ops_schema
 
 
 def venv_dbt_executable() -> Path:
@@ -282,8 +298,12 @@ def build_transform_dag(
     loaded = loaded_config or load_config_cached()
     defaults = loaded.config.dag_defaults if loaded.config else None
     warehouse_conn = conn_id or (loaded.config.warehouse.connection_id if loaded.config else DEFAULT_CONN_ID)
-    build_schema = target_schema(schema)
+    build_schema = target_schema(schema, loaded)
     mode = execution_mode_name(execution_mode)
+    # The run_results callback (if any, e.g. quality.dbt_results.store_run_results_callback) writes to the
+    # config's ops schema through the build's connection; explicit callback_args win.
+    callback_args = {"ops_schema": ops_schema(loaded), "conn_id": warehouse_conn,
+                     **dict((operator_args or {}).get("callback_args") or {})}
     start = defaults.start_date if defaults else datetime(2026, 1, 1).date()
     default_args: dict[str, Any] = {
         "owner": defaults.owner if defaults else "data-platform",
@@ -310,7 +330,7 @@ def build_transform_dag(
             profile_config=profile_config(build_schema, warehouse_conn),
             execution_config=execution_config(mode),
             render_config=render_config(mode),
-            operator_args={"install_deps": False, **dict(operator_args or {})},
+            operator_args={"install_deps": False, **dict(operator_args or {}), "callback_args": callback_args},
         )
     if mode == WATCHER_MODE:
         from game_market_pipeline.transform.watcher import wire_watcher_group

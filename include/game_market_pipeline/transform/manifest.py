@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from game_market_pipeline.config.models import WarehouseConfig
 from game_market_pipeline.transform.sources import DBT_PROJECT_DIR
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -38,7 +39,7 @@ PARSE_ENV = {
     "GMP_PG_USER": "dbt",
     "GMP_PG_PASSWORD": "",
     "GMP_PG_DBNAME": "warehouse",
-    "GMP_DBT_SCHEMA": "analytics_audit",
+    "GMP_DBT_SCHEMA": WarehouseConfig().audit_schema,  # the config model's default, whatever a config says
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
 }
 
