@@ -24,7 +24,7 @@ def test_a_walk_stopped_by_the_budget_succeeds_records_budget_exhausted_and_aler
     import yaml
 
     from game_market_pipeline.config.loader import DEFAULT_CONFIG_PATH
-    from game_market_pipeline.replay.server import ReplayServer
+    from gmp_dev.replay.server import ReplayServer
     from tests.fixtures_replay import replay_connection_env
 
     per_day = 5

@@ -11,7 +11,7 @@ import pytest
 
 from game_market_pipeline.config.loader import load_config
 from game_market_pipeline.health.queries import FRESHNESS_GRACE
-from game_market_pipeline.quality.config import AlertSettings
+from game_market_pipeline.config.quality import AlertSettings
 from game_market_pipeline.quality.notifier import QualityAlertNotifier
 from game_market_pipeline.quality.source_freshness import ALERT_SUBJECT, check_source_freshness
 from game_market_pipeline.warehouse.migrate import ensure_migrated

@@ -69,7 +69,7 @@ def check_source_freshness(
     config = loaded.config
     own_conn = conn is None
     if own_conn:
-        from game_market_pipeline.ingest.connections import postgres_connection
+        from game_market_pipeline.warehouse.connection import postgres_connection
 
         conn = postgres_connection(config.warehouse.connection_id)
     try:
@@ -94,7 +94,7 @@ def build_freshness_dag(loaded_config: Any = None, config_path: str | None = Non
 
     from game_market_pipeline.config.loader import load_config_cached
     from game_market_pipeline.config.models import DagDefaults
-    from game_market_pipeline.quality.config import AlertSettings
+    from game_market_pipeline.config.quality import AlertSettings
     from game_market_pipeline.quality.notifier import QualityAlertNotifier
 
     loaded = loaded_config or load_config_cached(config_path)
