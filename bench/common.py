@@ -160,20 +160,28 @@ class CpuMeter:
         self._thread.join()
         self._postgres.poll()
         wall = time.perf_counter() - self._started
-        return {"seconds": round(wall, 3),
-                "machine_cores_busy": round(cores_busy(self._machine, machine_cpu()), 3),
-                "own_cores": round((_own_cpu() - self._own) / wall, 3) if wall > 0 else 0.0,
-                "postgres_cores": round(self._postgres.seconds / wall, 3) if wall > 0 else 0.0}
+        return {
+            "seconds": round(wall, 3),
+            "machine_cores_busy": round(cores_busy(self._machine, machine_cpu()), 3),
+            "own_cores": round((_own_cpu() - self._own) / wall, 3) if wall > 0 else 0.0,
+            "postgres_cores": round(self._postgres.seconds / wall, 3) if wall > 0 else 0.0,
+        }
 
 
-def run_measured(argv: list[str], env: dict[str, str] | None = None, timeout: float | None = None,
-                 poll_seconds: float = 0.05, cwd: Path = ROOT) -> Measured:
+def run_measured(
+    argv: list[str],
+    env: dict[str, str] | None = None,
+    timeout: float | None = None,
+    poll_seconds: float = 0.05,
+    cwd: Path = ROOT,
+) -> Measured:
     """Run `argv`, polling the RSS of its process tree; its result is the last `BENCH_RESULT {...}`
     line on stdout. Peak RSS is the max over polls of the summed tree RSS (children included)."""
     full_env = {**os.environ, **(env or {})}
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, cwd=cwd,
-                            text=True)
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, cwd=cwd, text=True
+    )
     peak = 0
     stop = threading.Event()
 
@@ -196,9 +204,11 @@ def run_measured(argv: list[str], env: dict[str, str] | None = None, timeout: fl
     result: dict[str, Any] = {}
     for line in out.splitlines():
         if line.startswith(RESULT_PREFIX):
-            result = json.loads(line[len(RESULT_PREFIX):])
+            result = json.loads(line[len(RESULT_PREFIX) :])
     if proc.returncode != 0 or not result:
-        raise RuntimeError(f"{' '.join(argv[:4])}... failed with code {proc.returncode}:\n{err[-4000:]}\n{out[-2000:]}")
+        raise RuntimeError(
+            f"{' '.join(argv[:4])}... failed with code {proc.returncode}:\n{err[-4000:]}\n{out[-2000:]}"
+        )
     return Measured(result, wall, peak, proc.returncode, err[-2000:])
 
 
@@ -260,10 +270,25 @@ class Replay:
 
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gmp_dev.replay.server", "--host", LOOPBACK, "--port",
-             str(self.port), "--rawg-key", RAWG_KEY, "--synthetic-games", str(games), "--latency-ms",
-             str(latency_ms)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+            [
+                sys.executable,
+                "-m",
+                "gmp_dev.replay.server",
+                "--host",
+                LOOPBACK,
+                "--port",
+                str(self.port),
+                "--rawg-key",
+                RAWG_KEY,
+                "--synthetic-games",
+                str(games),
+                "--latency-ms",
+                str(latency_ms),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
         wait_for_port(self.port, what="replay server", process=self.proc)
         self.url = f"http://{LOOPBACK}:{self.port}"
         self.rawg = self.url + "/rawg/api"
@@ -293,16 +318,25 @@ class Moto:
         from gmp_dev.local.stack import free_port, wait_for_port
 
         self.port = free_port()
-        self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(self.port)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
         wait_for_port(self.port, what="moto", process=self.proc)
         self.url = f"http://{LOOPBACK}:{self.port}"
 
     def client(self) -> Any:
         import boto3
 
-        return boto3.client("s3", endpoint_url=self.url, region_name="us-east-1",
-                            aws_access_key_id="test", aws_secret_access_key="test")
+        return boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -53,8 +53,14 @@ def http_bound(rawg_url: str, records: int, clients: int) -> dict:
     seconds = time.perf_counter() - started
     cpu_use = cpu.stop()
     got = sum(r for _, r in results)
-    return {"system": "limit_http", "seconds": seconds, "rows_landed": got, "pages": sum(p for p, _ in results),
-            "clients": clients, "cpu": cpu_use}
+    return {
+        "system": "limit_http",
+        "seconds": seconds,
+        "rows_landed": got,
+        "pages": sum(p for p, _ in results),
+        "clients": clients,
+        "cpu": cpu_use,
+    }
 
 
 def copy_bound(pg_url: str, records: int, schema: str) -> dict:
@@ -71,8 +77,16 @@ def copy_bound(pg_url: str, records: int, schema: str) -> dict:
             writer = csv.writer(handle, lineterminator="\n")
             for game in games.iter_games():
                 payload = canonical_json(game)
-                writer.writerow([game["id"], hashlib.sha256(payload.encode()).hexdigest(), payload,
-                                 "2026-11-20T00:00:00+00:00", "bench", "s3://bench/part.parquet"])
+                writer.writerow(
+                    [
+                        game["id"],
+                        hashlib.sha256(payload.encode()).hexdigest(),
+                        payload,
+                        "2026-11-20T00:00:00+00:00",
+                        "bench",
+                        "s3://bench/part.parquet",
+                    ]
+                )
         conn = psycopg2.connect(pg_url)
         with conn, conn.cursor() as cur:
             cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE; CREATE SCHEMA "{schema}"')
@@ -82,16 +96,25 @@ def copy_bound(pg_url: str, records: int, schema: str) -> dict:
         cpu = CpuMeter()
         with conn, conn.cursor() as cur, open(path, "rb") as handle:
             prefer_lz4_toast(cur)
-            cur.copy_expert(f'COPY "{schema}".games (_record_key, _content_hash, payload, _ingested_at, _run_id, '
-                            '_source_uri) FROM STDIN WITH (FORMAT csv)', handle, size=1 << 20)
+            cur.copy_expert(
+                f'COPY "{schema}".games (_record_key, _content_hash, payload, _ingested_at, _run_id, '
+                "_source_uri) FROM STDIN WITH (FORMAT csv)",
+                handle,
+                size=1 << 20,
+            )
         seconds = time.perf_counter() - started
         cpu_use = cpu.stop()
         with conn.cursor() as cur:
             cur.execute(f'SELECT count(*) FROM "{schema}".games')
             rows = cur.fetchone()[0]
         conn.close()
-        return {"system": "limit_copy", "seconds": seconds, "rows_landed": rows,
-                "file_bytes": os.path.getsize(path), "cpu": cpu_use}
+        return {
+            "system": "limit_copy",
+            "seconds": seconds,
+            "rows_landed": rows,
+            "file_bytes": os.path.getsize(path),
+            "cpu": cpu_use,
+        }
     finally:
         os.unlink(path)
 

@@ -48,8 +48,13 @@ def main(argv: list[str] | None = None) -> int:
         endpoint = endpoint.model_copy(update={"parallel_pages": args.parallel_pages})
     rps = args.requests_per_second
     settings = ApiSettings(args.rawg_url, RAWG_KEY, rps, args.burst or max(1, int(rps)), 60.0)
-    s3 = boto3.client("s3", endpoint_url=args.s3_url, region_name="us-east-1",
-                      aws_access_key_id="test", aws_secret_access_key="test")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=args.s3_url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
     s3.create_bucket(Bucket=args.bucket)
 
     def one_run(run_id: str) -> dict:
@@ -72,11 +77,19 @@ def main(argv: list[str] | None = None) -> int:
         done = time.perf_counter()
         cpu["load"] = meter.stop()
         memory.setdefault("load", process_memory())
-        return {"seconds": done - started, "extract_seconds": extracted - started, "load_seconds": done - extracted,
-                "cpu": cpu,
-                "api_calls": result.api_calls, "records": result.records, "invalid": result.invalid,
-                "status": loaded.status, "copied": loaded.copied, "inserted": loaded.inserted,
-                "already_complete": result.already_complete}
+        return {
+            "seconds": done - started,
+            "extract_seconds": extracted - started,
+            "load_seconds": done - extracted,
+            "cpu": cpu,
+            "api_calls": result.api_calls,
+            "records": result.records,
+            "invalid": result.invalid,
+            "status": loaded.status,
+            "copied": loaded.copied,
+            "inserted": loaded.inserted,
+            "already_complete": result.already_complete,
+        }
 
     if args.cprofile:
         import cProfile
@@ -88,9 +101,15 @@ def main(argv: list[str] | None = None) -> int:
         first = one_run("bench-1")
     import os
 
-    out = {"system": "ours", "first": first, "parallel_pages": endpoint.parallel_pages,
-           "usable_cpus": len(os.sched_getaffinity(0)),
-           "requests_per_second": rps, "patch": args.patch, "memory": memory}
+    out = {
+        "system": "ours",
+        "first": first,
+        "parallel_pages": endpoint.parallel_pages,
+        "usable_cpus": len(os.sched_getaffinity(0)),
+        "requests_per_second": rps,
+        "patch": args.patch,
+        "memory": memory,
+    }
     if args.rerun:
         out["second"] = one_run("bench-2")
     conn = psycopg2.connect(args.pg_url)

@@ -35,8 +35,14 @@ def make_config(total: int, out: Path) -> int:
     existing = len(load_config().endpoints)
     rawg = next(s for s in doc["sources"] if s["name"] == "rawg")
     for i in range(max(0, total - existing)):
-        rawg["endpoints"].append({"name": f"gen_{i:04d}", "path": f"/games/gen{i}", "record_model": "rawg.Game",
-                                  "schedule": "@daily"})
+        rawg["endpoints"].append(
+            {
+                "name": f"gen_{i:04d}",
+                "path": f"/games/gen{i}",
+                "record_model": "rawg.Game",
+                "schedule": "@daily",
+            }
+        )
     out.write_text(yaml.safe_dump(doc, sort_keys=False))
     return max(total, existing)
 
@@ -47,8 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dag-id", default="ingest__rawg__games")
     parser.add_argument("--endpoints", type=int, default=500)
     parser.add_argument("--out", type=Path)
-    parser.add_argument("--cprofile", type=Path, default=None,
-                        help="single kinds: print the build's top functions (cumulative) and write its stats here")
+    parser.add_argument(
+        "--cprofile",
+        type=Path,
+        default=None,
+        help="single kinds: print the build's top functions (cumulative) and write its stats here",
+    )
     args = parser.parse_args(argv)
     if args.kind == "make-config":
         emit({"endpoints": make_config(args.endpoints, args.out)})
@@ -62,8 +72,15 @@ def main(argv: list[str] | None = None) -> int:
 
         bag = DagBag(dag_folder=str(ROOT / "dags"))
         done = time.perf_counter()
-        emit({"kind": "dagbag", "seconds": done - imported, "airflow_import_seconds": imported - started,
-              "dags": len(bag.dags), "import_errors": {k: v[:300] for k, v in bag.import_errors.items()}})
+        emit(
+            {
+                "kind": "dagbag",
+                "seconds": done - imported,
+                "airflow_import_seconds": imported - started,
+                "dags": len(bag.dags),
+                "import_errors": {k: v[:300] for k, v in bag.import_errors.items()},
+            }
+        )
     else:
         task_imports_seconds = 0.0
         build_started = imported
@@ -90,9 +107,19 @@ def main(argv: list[str] | None = None) -> int:
         else:
             built = register_endpoint_dags(namespace)
         done = time.perf_counter()
-        emit({"kind": args.kind, "seconds": done - build_started, "airflow_import_seconds": imported - started,
-              "task_imports_seconds": task_imports_seconds, "dags": built,
-              "s3_hook_loaded": {"before_build": hook_loaded_before, "after_build": S3_HOOK_MODULE in sys.modules}})
+        emit(
+            {
+                "kind": args.kind,
+                "seconds": done - build_started,
+                "airflow_import_seconds": imported - started,
+                "task_imports_seconds": task_imports_seconds,
+                "dags": built,
+                "s3_hook_loaded": {
+                    "before_build": hook_loaded_before,
+                    "after_build": S3_HOOK_MODULE in sys.modules,
+                },
+            }
+        )
     return 0
 
 

@@ -39,8 +39,11 @@ def summarize(raw: Path, top: int = 25) -> str:
             own[frames[-1]] += n
         for frame in set(frames):
             inclusive[frame] += n
-    lines = [f"{total} samples (all threads; py-spy leaves out idle threads, so this is where CPU went)", "",
-             "own samples (top):"]
+    lines = [
+        f"{total} samples (all threads; py-spy leaves out idle threads, so this is where CPU went)",
+        "",
+        "own samples (top):",
+    ]
     lines += [f"  {n / total:6.1%}  {frame}" for frame, n in own.most_common(top)]
     lines += ["", "inclusive samples, package functions (top):"]
     ours = [(f, n) for f, n in inclusive.most_common() if "game_market_pipeline" in f][:top]
@@ -64,17 +67,41 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             raw = Path(tmp) / "stacks.txt"
-            cmd = [str(PY_SPY), "record", "--format", "raw", "--rate", str(args.rate), "--output", str(raw),
-                   *(["--subprocesses"] if args.subprocesses else []),
-                   "--", sys.executable, "-m", "bench.ours", "--rawg-url", replay.rawg, "--s3-url", moto.url,
-                   "--pg-url", pg_url, "--bucket", f"bench-{uuid.uuid4().hex[:12]}",
-                   "--expect", str(args.records), "--patch", args.patch]
+            cmd = [
+                str(PY_SPY),
+                "record",
+                "--format",
+                "raw",
+                "--rate",
+                str(args.rate),
+                "--output",
+                str(raw),
+                *(["--subprocesses"] if args.subprocesses else []),
+                "--",
+                sys.executable,
+                "-m",
+                "bench.ours",
+                "--rawg-url",
+                replay.rawg,
+                "--s3-url",
+                moto.url,
+                "--pg-url",
+                pg_url,
+                "--bucket",
+                f"bench-{uuid.uuid4().hex[:12]}",
+                "--expect",
+                str(args.records),
+                "--patch",
+                args.patch,
+            ]
             subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
             if args.raw_out:
                 args.raw_out.parent.mkdir(parents=True, exist_ok=True)
                 args.raw_out.write_bytes(raw.read_bytes())
-            text = (f"py-spy, {args.records} records, patch={args.patch or 'none'}, subprocesses={args.subprocesses}\n"
-                    + summarize(raw))
+            text = (
+                f"py-spy, {args.records} records, patch={args.patch or 'none'}, subprocesses={args.subprocesses}\n"
+                + summarize(raw)
+            )
     finally:
         replay.stop()
         moto.stop()

@@ -26,9 +26,13 @@ from bench.common import ROOT, median
 
 START, END = "<!-- generated:start -->", "<!-- generated:end -->"
 HISTORY = ROOT / "bench" / "history"
-SYSTEMS = [("ours", "this package (extract + load)"), ("dlt_default", "dlt rest_api, default (child tables)"),
-           ("dlt_nesting0", "dlt rest_api, max_table_nesting=0"), ("limit_http", "limit: fetch + JSON decode"),
-           ("limit_copy", "limit: bare COPY from a local file")]
+SYSTEMS = [
+    ("ours", "this package (extract + load)"),
+    ("dlt_default", "dlt rest_api, default (child tables)"),
+    ("dlt_nesting0", "dlt rest_api, max_table_nesting=0"),
+    ("limit_http", "limit: fetch + JSON decode"),
+    ("limit_copy", "limit: bare COPY from a local file"),
+]
 
 
 def _runs(data: dict, key: str) -> list[dict]:
@@ -73,8 +77,13 @@ def summarize(data: dict) -> dict[str, Any]:
         for system, _ in SYSTEMS:
             runs = _runs(data, f"throughput/{system}/{size}")
             if runs:
-                row[system] = {"n": len(runs), "rps": _med(runs, "records_per_s"), "seconds": _med(runs, "seconds"),
-                               "rss": _med(runs, "peak_rss_mib"), "loadavg": [r.get("loadavg", [None])[0] for r in runs]}
+                row[system] = {
+                    "n": len(runs),
+                    "rps": _med(runs, "records_per_s"),
+                    "seconds": _med(runs, "seconds"),
+                    "rss": _med(runs, "peak_rss_mib"),
+                    "loadavg": [r.get("loadavg", [None])[0] for r in runs],
+                }
         s["throughput"][size] = row
     return s
 
@@ -90,10 +99,12 @@ def _phase_memory(size: int, runs: list[dict]) -> str | None:
         values = [m[phase][field] for m in snapshots if field in m.get(phase, {})]
         return median(values) if values else None
 
-    return (f"| {size:,} | {_fmt(med('after_imports', 'VmRSS'))} ({_fmt(med('after_imports', 'RssAnon'))} + "
-            f"{_fmt(med('after_imports', 'RssFile'))}) | {_fmt(med('extract', 'VmHWM'))} | "
-            f"{_fmt(med('load', 'VmHWM'))} | {_fmt(med('load', 'RssAnon'))} + {_fmt(med('load', 'RssFile'))} | "
-            f"{_fmt(_med(runs, 'peak_rss_mib'))} |")
+    return (
+        f"| {size:,} | {_fmt(med('after_imports', 'VmRSS'))} ({_fmt(med('after_imports', 'RssAnon'))} + "
+        f"{_fmt(med('after_imports', 'RssFile'))}) | {_fmt(med('extract', 'VmHWM'))} | "
+        f"{_fmt(med('load', 'VmHWM'))} | {_fmt(med('load', 'RssAnon'))} + {_fmt(med('load', 'RssFile'))} | "
+        f"{_fmt(_med(runs, 'peak_rss_mib'))} |"
+    )
 
 
 def _cpu_sections(cpu: dict | None) -> dict[str, dict]:
@@ -113,11 +124,15 @@ def _cpu_rows(data: dict, sizes: Any) -> list[str]:
                 for section, reading in _cpu_sections(run.get("cpu")).items():
                     by_section.setdefault(section, []).append(reading)
             for section, readings in by_section.items():
-                med = {field: median(r[field] for r in readings)
-                       for field in ("seconds", "machine_cores_busy", "own_cores", "postgres_cores")}
+                med = {
+                    field: median(r[field] for r in readings)
+                    for field in ("seconds", "machine_cores_busy", "own_cores", "postgres_cores")
+                }
                 busy, own, pg = med["machine_cores_busy"], med["own_cores"], med["postgres_cores"]
-                rows.append(f"| {size:,} | {label} | {section} | {_fmt(med['seconds'], 1)} | {busy:.2f} | {own:.2f} | "
-                            f"{pg:.2f} | {max(0.0, busy - own - pg):.2f} |")
+                rows.append(
+                    f"| {size:,} | {label} | {section} | {_fmt(med['seconds'], 1)} | {busy:.2f} | {own:.2f} | "
+                    f"{pg:.2f} | {max(0.0, busy - own - pg):.2f} |"
+                )
     return rows
 
 
@@ -144,24 +159,37 @@ def _targets_table(targets: list[Target]) -> list[str]:
 def _full_report(data: dict) -> tuple[list[str], list[Target]]:
     out: list[str] = []
     m = data.get("machine", {})
-    out.append(f"Machine: {m.get('cores')} cores, {m.get('memory_gib')} GiB RAM, {m.get('cpu')}, "
-               f"Python {m.get('python')}. Commands that produced these figures (newest last):\n")
+    out.append(
+        f"Machine: {m.get('cores')} cores, {m.get('memory_gib')} GiB RAM, {m.get('cpu')}, "
+        f"Python {m.get('python')}. Commands that produced these figures (newest last):\n"
+    )
     for c in data.get("commands", []):
         out.append(f"- `{c['command']}` (started {c['at']}, load average {c.get('loadavg_at_start')})")
     for note in data.get("notes", []):
         out.append(f"- Note: {note}")
     out.append("")
-    patches = sorted({r.get("result", {}).get("patch") or "none" for k, runs in data.get("runs", {}).items()
-                      if "/ours/" in k for r in runs if "result" in r})
+    patches = sorted(
+        {
+            r.get("result", {}).get("patch") or "none"
+            for k, runs in data.get("runs", {}).items()
+            if "/ours/" in k
+            for r in runs
+            if "result" in r
+        }
+    )
     if patches != ["none"]:
-        out.append(f"**Ours was run with local experiment(s) `--patch {', '.join(patches)}`** (bench/patches.py: "
-                   "candidate fixes applied in the child process, the package itself unchanged).\n")
+        out.append(
+            f"**Ours was run with local experiment(s) `--patch {', '.join(patches)}`** (bench/patches.py: "
+            "candidate fixes applied in the child process, the package itself unchanged).\n"
+        )
     s = summarize(data)
     targets: list[Target] = []
 
     out.append("### 1. Ingestion throughput (records/s, wall time, peak RSS: medians)\n")
-    out.append("| records | system | runs | records/s | wall s | peak RSS MiB | ours ÷ this (records/s) | "
-               "ours ÷ this (RSS) | 1-min load avg per run |")
+    out.append(
+        "| records | system | runs | records/s | wall s | peak RSS MiB | ours ÷ this (records/s) | "
+        "ours ÷ this (RSS) | 1-min load avg per run |"
+    )
     out.append("|---:|---|---:|---:|---:|---:|---:|---:|---|")
     for size, row in s["throughput"].items():
         ours = row.get("ours")
@@ -171,33 +199,58 @@ def _full_report(data: dict) -> tuple[list[str], list[Target]]:
                 continue
             speed = _ratio(ours["rps"], r["rps"]) if ours and system != "ours" else None
             mem = _ratio(ours["rss"], r["rss"]) if ours and system.startswith("dlt") else None
-            out.append(f"| {size:,} | {label} | {r['n']} | {_fmt(r['rps'])} | {_fmt(r['seconds'], 1)} | "
-                       f"{_fmt(r['rss'])} | {_fmt(speed, 2)} | {_fmt(mem, 2)} | {r['loadavg']} |")
+            out.append(
+                f"| {size:,} | {label} | {r['n']} | {_fmt(r['rps'])} | {_fmt(r['seconds'], 1)} | "
+                f"{_fmt(r['rss'])} | {_fmt(speed, 2)} | {_fmt(mem, 2)} | {r['loadavg']} |"
+            )
         if ours and row.get("dlt_nesting0"):
             ratio = _ratio(ours["rps"], row["dlt_nesting0"]["rps"])
-            targets.append((f"records/s ≥ 3× dlt (nesting 0) at {size:,}", f"{ratio:.2f}×",
-                            "met" if ratio >= 3 else "MISSED"))
+            targets.append(
+                (
+                    f"records/s ≥ 3× dlt (nesting 0) at {size:,}",
+                    f"{ratio:.2f}×",
+                    "met" if ratio >= 3 else "MISSED",
+                )
+            )
             rss = _ratio(ours["rss"], row["dlt_nesting0"]["rss"])
-            targets.append((f"peak RSS < ¼ of dlt's (nesting 0) at {size:,}", f"{rss:.2f}×",
-                            "met" if rss < 0.25 else "MISSED"))
+            targets.append(
+                (
+                    f"peak RSS < ¼ of dlt's (nesting 0) at {size:,}",
+                    f"{rss:.2f}×",
+                    "met" if rss < 0.25 else "MISSED",
+                )
+            )
         if ours and row.get("limit_http"):
             ratio = _ratio(ours["rps"], row["limit_http"]["rps"])
-            targets.append((f"records/s ≥ 50 % of the HTTP bound at {size:,}", f"{ratio:.0%}",
-                            "met" if ratio >= 0.5 else "MISSED"))
+            targets.append(
+                (
+                    f"records/s ≥ 50 % of the HTTP bound at {size:,}",
+                    f"{ratio:.0%}",
+                    "met" if ratio >= 0.5 else "MISSED",
+                )
+            )
     out.append("")
-    ours_runs = [(size, data["runs"][f"throughput/ours/{size}"]) for size in s["throughput"]
-                 if data["runs"].get(f"throughput/ours/{size}")]
+    ours_runs = [
+        (size, data["runs"][f"throughput/ours/{size}"])
+        for size in s["throughput"]
+        if data["runs"].get(f"throughput/ours/{size}")
+    ]
     if ours_runs:
-        parts = [f"{size:,}: extract {_fmt(_med(runs, 'extract_seconds'), 1)} s + load "
-                 f"{_fmt(_med(runs, 'load_seconds'), 1)} s" for size, runs in ours_runs
-                 if _med(runs, "extract_seconds") is not None]
+        parts = [
+            f"{size:,}: extract {_fmt(_med(runs, 'extract_seconds'), 1)} s + load "
+            f"{_fmt(_med(runs, 'load_seconds'), 1)} s"
+            for size, runs in ours_runs
+            if _med(runs, "extract_seconds") is not None
+        ]
         out.append("Ours split (medians): " + "; ".join(parts) + ".\n")
     cpu_rows = _cpu_rows(data, s["throughput"])
     if cpu_rows:
-        out.append("Where the CPU went (medians; cores = CPU seconds per wall second over the measured section, "
-                   f"of the machine's {m.get('cores')}; taken by the measured process itself, `bench.common.CpuMeter`). "
-                   "Own = the system's process and its waited-for children (our check workers); the rest is the "
-                   "replay server, moto, the harness and the OS.\n")
+        out.append(
+            "Where the CPU went (medians; cores = CPU seconds per wall second over the measured section, "
+            f"of the machine's {m.get('cores')}; taken by the measured process itself, `bench.common.CpuMeter`). "
+            "Own = the system's process and its waited-for children (our check workers); the rest is the "
+            "replay server, moto, the harness and the OS.\n"
+        )
         out.append("| records | system | section | s | machine busy | own | PostgreSQL | rest |")
         out.append("|---:|---|---|---:|---:|---:|---:|---:|")
         out += cpu_rows
@@ -207,20 +260,30 @@ def _full_report(data: dict) -> tuple[list[str], list[Target]]:
     sizes = [size for size, _ in ours_runs]
     pairs = [(small, big) for big in sizes for small in sizes if small * 10 == big]
     for small, big in pairs:
-        a, b = _med(data["runs"][f"throughput/ours/{small}"], "peak_rss_mib"), \
-            _med(data["runs"][f"throughput/ours/{big}"], "peak_rss_mib")
+        a, b = (
+            _med(data["runs"][f"throughput/ours/{small}"], "peak_rss_mib"),
+            _med(data["runs"][f"throughput/ours/{big}"], "peak_rss_mib"),
+        )
         ratio = b / a
-        out.append(f"- {big:,} records: {b:.0f} MiB ({len(data['runs'][f'throughput/ours/{big}'])} runs); "
-                   f"{small:,}: {a:.0f} MiB ({len(data['runs'][f'throughput/ours/{small}'])} runs); ratio **{ratio:.2f}**")
-        targets.append((f"peak RSS {big:,} ÷ {small:,} ≤ 1.5", f"{ratio:.2f}", "met" if ratio <= 1.5 else "MISSED"))
+        out.append(
+            f"- {big:,} records: {b:.0f} MiB ({len(data['runs'][f'throughput/ours/{big}'])} runs); "
+            f"{small:,}: {a:.0f} MiB ({len(data['runs'][f'throughput/ours/{small}'])} runs); ratio **{ratio:.2f}**"
+        )
+        targets.append(
+            (f"peak RSS {big:,} ÷ {small:,} ≤ 1.5", f"{ratio:.2f}", "met" if ratio <= 1.5 else "MISSED")
+        )
     out.append("")
     phase_rows = [row for size, runs in ours_runs if (row := _phase_memory(size, runs))]
     if phase_rows:
-        out.append("Where it is (medians, MiB): the task process alone per phase (its peak reset between the "
-                   "phases: `/proc/self/status` VmHWM, split into anonymous and file-backed pages at the "
-                   "phase's end), against the tree's peak, which adds the check workers of the extract.\n")
-        out.append("| records | after imports (anon + file) | extract peak | load peak | load end: anon + file | "
-                   "tree peak |")
+        out.append(
+            "Where it is (medians, MiB): the task process alone per phase (its peak reset between the "
+            "phases: `/proc/self/status` VmHWM, split into anonymous and file-backed pages at the "
+            "phase's end), against the tree's peak, which adds the check workers of the extract.\n"
+        )
+        out.append(
+            "| records | after imports (anon + file) | extract peak | load peak | load end: anon + file | "
+            "tree peak |"
+        )
         out.append("|---:|---:|---:|---:|---:|---:|")
         out += phase_rows
         out.append("")
@@ -228,10 +291,12 @@ def _full_report(data: dict) -> tuple[list[str], list[Target]]:
     out.append("### 3. Latency: 100 ms added to every response, a client-side rate limit\n")
     setup = data.get("latency_setup")
     if setup:
-        out.append(f"Replay latency {setup['latency_ms']:g} ms; ours at {setup['requests_per_second']:g} req/s "
-                   f"(burst {setup['burst']}), parallel_pages {setup['parallel_pages']}; dlt is sequential "
-                   f"(json_link follows `next`). Bound = 40 records/page × {setup['requests_per_second']:g} req/s "
-                   f"= {setup['bound_records_per_s']:g} records/s.\n")
+        out.append(
+            f"Replay latency {setup['latency_ms']:g} ms; ours at {setup['requests_per_second']:g} req/s "
+            f"(burst {setup['burst']}), parallel_pages {setup['parallel_pages']}; dlt is sequential "
+            f"(json_link follows `next`). Bound = 40 records/page × {setup['requests_per_second']:g} req/s "
+            f"= {setup['bound_records_per_s']:g} records/s.\n"
+        )
         out.append("| system | records | runs | records/s | wall s | peak RSS MiB | ÷ bound |")
         out.append("|---|---:|---:|---:|---:|---:|---:|")
         ours_lat = None
@@ -242,12 +307,19 @@ def _full_report(data: dict) -> tuple[list[str], list[Target]]:
             rps = _med(runs, "records_per_s")
             if system == "ours":
                 ours_lat = rps
-            out.append(f"| {system} | {int(size):,} | {len(runs)} | {_fmt(rps)} | {_fmt(_med(runs, 'seconds'), 1)} | "
-                       f"{_fmt(_med(runs, 'peak_rss_mib'))} | {_fmt(_ratio(rps, setup['bound_records_per_s']), 2)} |")
+            out.append(
+                f"| {system} | {int(size):,} | {len(runs)} | {_fmt(rps)} | {_fmt(_med(runs, 'seconds'), 1)} | "
+                f"{_fmt(_med(runs, 'peak_rss_mib'))} | {_fmt(_ratio(rps, setup['bound_records_per_s']), 2)} |"
+            )
             if system == "ours":
                 ratio = rps / setup["bound_records_per_s"]
-                targets.append((f"with latency ≥ 60 % of the rate-limit bound ({int(size):,})", f"{ratio:.0%}",
-                                "met" if ratio >= 0.6 else "MISSED"))
+                targets.append(
+                    (
+                        f"with latency ≥ 60 % of the rate-limit bound ({int(size):,})",
+                        f"{ratio:.0%}",
+                        "met" if ratio >= 0.6 else "MISSED",
+                    )
+                )
         dlt_lat = [k for k in data["runs"] if k.startswith("latency/dlt")]
         if ours_lat and dlt_lat:
             d = _med(data["runs"][dlt_lat[0]], "records_per_s")
@@ -258,28 +330,43 @@ def _full_report(data: dict) -> tuple[list[str], list[Target]]:
         out.append("Not measured in these runs.\n")
 
     out.append("### 4. Re-run of the same logical date (nothing changed)\n")
-    out.append("| records | runs | first run s | API calls (first) | re-run s | API calls (re-run) | re-run ÷ first |")
+    out.append(
+        "| records | runs | first run s | API calls (first) | re-run s | API calls (re-run) | re-run ÷ first |"
+    )
     out.append("|---:|---:|---:|---:|---:|---:|---:|")
-    for key, runs in sorted(data["runs"].items(), key=lambda kv: (kv[0].rsplit("/", 1)[0],
-                                                                    int(kv[0].rsplit("/", 1)[1]) if
-                                                                    kv[0].rsplit("/", 1)[1].isdigit() else 0)):
+    for key, runs in sorted(
+        data["runs"].items(),
+        key=lambda kv: (
+            kv[0].rsplit("/", 1)[0],
+            int(kv[0].rsplit("/", 1)[1]) if kv[0].rsplit("/", 1)[1].isdigit() else 0,
+        ),
+    ):
         if key.startswith("throughput/rerun/"):
             size = int(key.rsplit("/", 1)[1])
             ratio = _med(runs, "ratio")
             calls = max(r["api_calls"] for r in runs)
-            out.append(f"| {size:,} | {len(runs)} | {_fmt(_med(runs, 'first_seconds'), 1)} | "
-                       f"{_fmt(_med(runs, 'first_api_calls'))} | {_fmt(_med(runs, 'seconds'), 3)} | {calls} | "
-                       f"{ratio:.2%} |")
-            targets.append((f"re-run: zero API calls, < 5 % of the first run ({size:,})",
-                            f"{calls} calls, {ratio:.2%}", "met" if calls == 0 and ratio < 0.05 else "MISSED"))
+            out.append(
+                f"| {size:,} | {len(runs)} | {_fmt(_med(runs, 'first_seconds'), 1)} | "
+                f"{_fmt(_med(runs, 'first_api_calls'))} | {_fmt(_med(runs, 'seconds'), 3)} | {calls} | "
+                f"{ratio:.2%} |"
+            )
+            targets.append(
+                (
+                    f"re-run: zero API calls, < 5 % of the first run ({size:,})",
+                    f"{calls} calls, {ratio:.2%}",
+                    "met" if calls == 0 and ratio < 0.05 else "MISSED",
+                )
+            )
     out.append("")
 
     out.append("### 5. DAG parse time (each in a fresh interpreter; medians)\n")
     if not _measured(data, "parse/"):
         out.append("Not measured in these runs.")
     else:
-        out.append("| config | measurement | runs | seconds | DAGs | import of airflow s (apart) | "
-                   "task's own imports s (apart) | process wall s |")
+        out.append(
+            "| config | measurement | runs | seconds | DAGs | import of airflow s (apart) | "
+            "task's own imports s (apart) | process wall s |"
+        )
         out.append("|---|---|---:|---:|---:|---:|---:|---:|")
     parse_keys = [k.split("/") for k in data["runs"] if k.startswith("parse/")]
     for _, kind, label in sorted(parse_keys, key=lambda k: (list(PARSE_MEASUREMENTS).index(k[1]), k[2])):
@@ -288,17 +375,26 @@ def _full_report(data: dict) -> tuple[list[str], list[Target]]:
         dags = runs[0]["dags"] if kind == "dagbag" else len(runs[0]["dags"])
         what = PARSE_MEASUREMENTS[kind]
         task_imports = _med(runs, "task_imports_seconds") if kind == "single-marginal" else None
-        out.append(f"| {label} | {what} | {len(runs)} | {secs:.3f} | {dags} | "
-                   f"{_fmt(_med(runs, 'airflow_import_seconds'), 2)} | {_fmt(task_imports, 2)} | "
-                   f"{_fmt(_med(runs, 'process_wall_seconds'), 2)} |")
+        out.append(
+            f"| {label} | {what} | {len(runs)} | {secs:.3f} | {dags} | "
+            f"{_fmt(_med(runs, 'airflow_import_seconds'), 2)} | {_fmt(task_imports, 2)} | "
+            f"{_fmt(_med(runs, 'process_wall_seconds'), 2)} |"
+        )
         # The target is on the build as a task process sees it; the marginal figure is context.
         if label != "real" and kind != "single-marginal":
             limit = 3.0 if kind == "dagbag" else 0.3
-            targets.append((f"parse ({label}, {what}) < {limit:g} s", f"{secs:.3f} s",
-                            "met" if secs < limit else "MISSED"))
+            targets.append(
+                (
+                    f"parse ({label}, {what}) < {limit:g} s",
+                    f"{secs:.3f} s",
+                    "met" if secs < limit else "MISSED",
+                )
+            )
     out.append("")
 
-    out.append("### 6. Transform: full `dbt build` of the games gold layer vs incremental after 1 % changed\n")
+    out.append(
+        "### 6. Transform: full `dbt build` of the games gold layer vs incremental after 1 % changed\n"
+    )
     if not _measured(data, "dbt/full/"):
         out.append("Not measured in these runs.")
     else:
@@ -309,10 +405,17 @@ def _full_report(data: dict) -> tuple[list[str], list[Target]]:
             size = key.rsplit("/", 1)[1]
             inc = data["runs"].get(f"dbt/incremental/{size}", [])
             ratio = _med(inc, "ratio")
-            out.append(f"| {int(size):,} | {len(runs)} | {_fmt(_med(runs, 'seconds'), 1)} | "
-                       f"{_fmt(_med(inc, 'seconds'), 1)} | {_fmt(_med(inc, 'changed'))} | {_fmt(ratio * 100, 1)} % |")
-            targets.append((f"incremental < 15 % of full ({int(size):,} games)", f"{ratio:.1%}",
-                            "met" if ratio < 0.15 else "MISSED"))
+            out.append(
+                f"| {int(size):,} | {len(runs)} | {_fmt(_med(runs, 'seconds'), 1)} | "
+                f"{_fmt(_med(inc, 'seconds'), 1)} | {_fmt(_med(inc, 'changed'))} | {_fmt(ratio * 100, 1)} % |"
+            )
+            targets.append(
+                (
+                    f"incremental < 15 % of full ({int(size):,} games)",
+                    f"{ratio:.1%}",
+                    "met" if ratio < 0.15 else "MISSED",
+                )
+            )
     out.append("")
     return out, targets
 
@@ -356,9 +459,11 @@ def render_summary(data: dict) -> str:
         when = f"{starts[0][:10]} (commands started {starts[0][11:16]} to {last} UTC)"
     throughput = summarize(data)["throughput"]
     runs = sorted({r["n"] for row in throughput.values() for r in row.values()})
-    out = [f"Measured on {when}, {m.get('cores')} cores, {m.get('memory_gib')} GiB RAM ({m.get('cpu')}), "
-           f"Python {m.get('python')}; medians of {'/'.join(map(str, runs)) or '–'} runs; one machine, "
-           "no figure borrowed from another.\n"]
+    out = [
+        f"Measured on {when}, {m.get('cores')} cores, {m.get('memory_gib')} GiB RAM ({m.get('cpu')}), "
+        f"Python {m.get('python')}; medians of {'/'.join(map(str, runs)) or '–'} runs; one machine, "
+        "no figure borrowed from another.\n"
+    ]
     sizes = list(throughput)
     out.append("| | " + " | ".join(f"{size:,} records" for size in sizes) + " |")
     out.append("|---|" + "---:|" * len(sizes))
@@ -371,8 +476,11 @@ def render_summary(data: dict) -> str:
     _, targets = _full_report(data)
     flat = [t for t in targets if t[0].startswith("peak RSS") and "÷" in t[0]]
     for name, value, _verdict in flat:
-        out.append(f"| memory flat: {name.removesuffix(' ≤ 1.5')} | " + " | ".join(
-            [""] * (len(sizes) - 1) + [f"**{value}**"]) + " |")
+        out.append(
+            f"| memory flat: {name.removesuffix(' ≤ 1.5')} | "
+            + " | ".join([""] * (len(sizes) - 1) + [f"**{value}**"])
+            + " |"
+        )
     out.append("")
     return "\n".join(out + _targets_table(targets)) + "\n"
 
@@ -427,9 +535,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--md", type=Path, default=ROOT / "bench" / "RESULTS.md")
-    parser.add_argument("--block", default=None, help="a named second block (another run) instead of the main one")
-    parser.add_argument("--history-name", default=None,
-                        help="also write the full report to bench/history/<name>.md (raw copied to <name>.json)")
+    parser.add_argument(
+        "--block", default=None, help="a named second block (another run) instead of the main one"
+    )
+    parser.add_argument(
+        "--history-name",
+        default=None,
+        help="also write the full report to bench/history/<name>.md (raw copied to <name>.json)",
+    )
     parser.add_argument("--no-summary", action="store_true", help="leave RESULTS.md as it is")
     parser.add_argument("--print", action="store_true", help="print the summary instead of writing files")
     parser.add_argument("--full", action="store_true", help="with --print: the full report")

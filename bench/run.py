@@ -51,9 +51,11 @@ class Recorder:
         self.path = path
         self.append = append  # continue a campaign: keep the file's earlier runs of the same keys
         self.fresh: set[str] = set()
-        self.command = {"command": "python -m bench.run " + shlex.join(argv),
-                        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-                        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}
+        self.command = {
+            "command": "python -m bench.run " + shlex.join(argv),
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+        }
         self.data: dict[str, Any] = {}
         self._update(lambda data: data["commands"].append(self.command))
 
@@ -92,16 +94,26 @@ class Recorder:
 
 
 def _brief(entry: dict[str, Any]) -> dict[str, Any]:
-    return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in entry.items()
-            if k in ("records", "seconds", "records_per_s", "peak_rss_mib", "api_calls", "rows_landed")}
+    return {
+        k: (round(v, 3) if isinstance(v, float) else v)
+        for k, v in entry.items()
+        if k in ("records", "seconds", "records_per_s", "peak_rss_mib", "api_calls", "rows_landed")
+    }
 
 
 def _entry(measured: Any, records: int, seconds: float | None = None, **extra: Any) -> dict[str, Any]:
     seconds = seconds if seconds is not None else measured.result.get("seconds", measured.wall_seconds)
-    return {"records": records, "seconds": seconds, "records_per_s": records / seconds if seconds else None,
-            "process_wall_seconds": measured.wall_seconds, "peak_rss_mib": measured.peak_rss_bytes / 2**20,
-            "rows_landed": measured.result.get("rows_landed"), "cpu": measured.result.get("cpu"),
-            "result": measured.result, **extra}
+    return {
+        "records": records,
+        "seconds": seconds,
+        "records_per_s": records / seconds if seconds else None,
+        "process_wall_seconds": measured.wall_seconds,
+        "peak_rss_mib": measured.peak_rss_bytes / 2**20,
+        "rows_landed": measured.result.get("rows_landed"),
+        "cpu": measured.result.get("cpu"),
+        "result": measured.result,
+        **extra,
+    }
 
 
 def pinned(argv: list[str], args: argparse.Namespace) -> list[str]:
@@ -110,15 +122,41 @@ def pinned(argv: list[str], args: argparse.Namespace) -> list[str]:
     return ["taskset", "-c", args.cpus, *argv] if args.cpus else argv
 
 
-def run_ours(rec: Recorder, key: str, replay: Replay, pg_url: str, records: int, args: argparse.Namespace,
-             rps: float = 1000.0, burst: int | None = None, parallel: int | None = None,
-             rerun: bool = False, cprofile: str | None = None) -> None:
+def run_ours(
+    rec: Recorder,
+    key: str,
+    replay: Replay,
+    pg_url: str,
+    records: int,
+    args: argparse.Namespace,
+    rps: float = 1000.0,
+    burst: int | None = None,
+    parallel: int | None = None,
+    rerun: bool = False,
+    cprofile: str | None = None,
+) -> None:
     moto = Moto()  # a fresh S3 per run: nothing of an earlier run is held in moto's memory
     try:
         reset_schemas(pg_url, "raw", "ops")
-        argv = [sys.executable, "-m", "bench.ours", "--rawg-url", replay.rawg, "--s3-url", moto.url,
-                "--pg-url", pg_url, "--bucket", f"bench-{uuid.uuid4().hex[:12]}", "--expect", str(records),
-                "--requests-per-second", str(rps), "--patch", args.patch]
+        argv = [
+            sys.executable,
+            "-m",
+            "bench.ours",
+            "--rawg-url",
+            replay.rawg,
+            "--s3-url",
+            moto.url,
+            "--pg-url",
+            pg_url,
+            "--bucket",
+            f"bench-{uuid.uuid4().hex[:12]}",
+            "--expect",
+            str(records),
+            "--requests-per-second",
+            str(rps),
+            "--patch",
+            args.patch,
+        ]
         if burst:
             argv += ["--burst", str(burst)]
         if parallel:
@@ -131,35 +169,95 @@ def run_ours(rec: Recorder, key: str, replay: Replay, pg_url: str, records: int,
     finally:
         moto.stop()
     first = measured.result["first"]
-    rec.add(key, _entry(measured, records, first["seconds"], api_calls=first["api_calls"],
-                        extract_seconds=first["extract_seconds"], load_seconds=first["load_seconds"],
-                        cpu=first.get("cpu")))
+    rec.add(
+        key,
+        _entry(
+            measured,
+            records,
+            first["seconds"],
+            api_calls=first["api_calls"],
+            extract_seconds=first["extract_seconds"],
+            load_seconds=first["load_seconds"],
+            cpu=first.get("cpu"),
+        ),
+    )
     if rerun and "second" in measured.result:
         second = measured.result["second"]
-        rec.add(key.replace("ours", "rerun", 1), {
-            "records": records, "seconds": second["seconds"], "api_calls": second["api_calls"],
-            "first_seconds": first["seconds"], "first_api_calls": first["api_calls"],
-            "ratio": second["seconds"] / first["seconds"], "status": second["status"]})
+        rec.add(
+            key.replace("ours", "rerun", 1),
+            {
+                "records": records,
+                "seconds": second["seconds"],
+                "api_calls": second["api_calls"],
+                "first_seconds": first["seconds"],
+                "first_api_calls": first["api_calls"],
+                "ratio": second["seconds"] / first["seconds"],
+                "status": second["status"],
+            },
+        )
     reset_schemas(pg_url, "raw", "ops")
 
 
 def run_dlt(rec: Recorder, key: str, replay: Replay, pg_url: str, records: int, mode: str) -> None:
     dataset = f"bench_dlt_{mode}"
     reset_schemas(pg_url, dataset, f"{dataset}_staging")
-    measured = run_measured([str(BENCH_PY), str(ROOT / "bench" / "dlt_runner.py"), "--rawg-url", replay.rawg,
-                             "--pg-url", pg_url, "--dataset", dataset, "--mode", mode, "--expect", str(records)])
-    rec.add(key, _entry(measured, records, tables=measured.result.get("tables"),
-                        steps=measured.result.get("steps")))
+    measured = run_measured(
+        [
+            str(BENCH_PY),
+            str(ROOT / "bench" / "dlt_runner.py"),
+            "--rawg-url",
+            replay.rawg,
+            "--pg-url",
+            pg_url,
+            "--dataset",
+            dataset,
+            "--mode",
+            mode,
+            "--expect",
+            str(records),
+        ]
+    )
+    rec.add(
+        key,
+        _entry(measured, records, tables=measured.result.get("tables"), steps=measured.result.get("steps")),
+    )
     reset_schemas(pg_url, dataset, f"{dataset}_staging")
 
 
 def run_limits(rec: Recorder, size: int, replay: Replay, pg_url: str, args: argparse.Namespace) -> None:
     clients = args.http_clients
-    measured = run_measured(pinned([sys.executable, "-m", "bench.limits", "http", "--rawg-url", replay.rawg,
-                             "--records", str(size), "--clients", str(clients)], args))
+    measured = run_measured(
+        pinned(
+            [
+                sys.executable,
+                "-m",
+                "bench.limits",
+                "http",
+                "--rawg-url",
+                replay.rawg,
+                "--records",
+                str(size),
+                "--clients",
+                str(clients),
+            ],
+            args,
+        )
+    )
     rec.add(f"throughput/limit_http/{size}", _entry(measured, size, clients=clients))
-    measured = run_measured([sys.executable, "-m", "bench.limits", "copy", "--pg-url", pg_url,
-                             "--records", str(size), "--schema", "bench_copy"])
+    measured = run_measured(
+        [
+            sys.executable,
+            "-m",
+            "bench.limits",
+            "copy",
+            "--pg-url",
+            pg_url,
+            "--records",
+            str(size),
+            "--schema",
+            "bench_copy",
+        ]
+    )
     rec.add(f"throughput/limit_copy/{size}", _entry(measured, size))
     reset_schemas(pg_url, "bench_copy")
 
@@ -189,15 +287,33 @@ def latency(rec: Recorder, args: argparse.Namespace, pg_url: str) -> None:
     # One server per size: the paginators walk everything the server holds.
     replay = Replay(size, latency_ms=args.latency_ms)
     dlt_replay = replay if dlt_size == size else Replay(dlt_size, latency_ms=args.latency_ms)
-    rec.set("latency_setup", {"latency_ms": args.latency_ms, "requests_per_second": args.rps,
-                              "burst": 1, "parallel_pages": args.parallel_pages, "page_size": 40,
-                              "bound_records_per_s": 40 * args.rps, "dlt": "sequential (json_link)"})
+    rec.set(
+        "latency_setup",
+        {
+            "latency_ms": args.latency_ms,
+            "requests_per_second": args.rps,
+            "burst": 1,
+            "parallel_pages": args.parallel_pages,
+            "page_size": 40,
+            "bound_records_per_s": 40 * args.rps,
+            "dlt": "sequential (json_link)",
+        },
+    )
     try:
         for rep in range(args.reps):
             print(f"[bench] latency size={size} rep {rep + 1}/{args.reps}", flush=True)
             if "ours" in args.systems:
-                run_ours(rec, f"latency/ours/{size}", replay, pg_url, size, args, rps=args.rps, burst=1,
-                         parallel=args.parallel_pages)
+                run_ours(
+                    rec,
+                    f"latency/ours/{size}",
+                    replay,
+                    pg_url,
+                    size,
+                    args,
+                    rps=args.rps,
+                    burst=1,
+                    parallel=args.parallel_pages,
+                )
             if "dlt" in args.systems:
                 run_dlt(rec, f"latency/dlt_nesting0/{dlt_size}", dlt_replay, pg_url, dlt_size, "nesting0")
     finally:
@@ -209,24 +325,44 @@ def latency(rec: Recorder, args: argparse.Namespace, pg_url: str) -> None:
 def parse(rec: Recorder, args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="gmp-parse-") as tmp:
         generated = Path(tmp) / "endpoints.yaml"
-        made = run_measured([sys.executable, "-m", "bench.parse", "make-config", "--endpoints",
-                             str(args.parse_endpoints), "--out", str(generated)])
+        made = run_measured(
+            [
+                sys.executable,
+                "-m",
+                "bench.parse",
+                "make-config",
+                "--endpoints",
+                str(args.parse_endpoints),
+                "--out",
+                str(generated),
+            ]
+        )
         n = made.result["endpoints"]
         # Airflow's own state stays out of ~/airflow (the test suite sets AIRFLOW_HOME itself).
-        base = {"AIRFLOW_HOME": os.environ.get("AIRFLOW_HOME", str(ROOT / "bench" / "out" / "airflow-home")),
-                "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
+        base = {
+            "AIRFLOW_HOME": os.environ.get("AIRFLOW_HOME", str(ROOT / "bench" / "out" / "airflow-home")),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        }
         for _rep in range(args.reps):
-            for label, env in (("real", base), (f"{n}_endpoints", {**base, "GMP_CONFIG_PATH": str(generated)})):
+            for label, env in (
+                ("real", base),
+                (f"{n}_endpoints", {**base, "GMP_CONFIG_PATH": str(generated)}),
+            ):
                 for kind in ("dagbag", "single", "single-marginal"):
                     measured = run_measured([sys.executable, "-m", "bench.parse", kind], env=env)
-                    rec.add(f"parse/{kind}/{label}", {
-                        "seconds": measured.result["seconds"], "process_wall_seconds": measured.wall_seconds,
-                        "airflow_import_seconds": measured.result["airflow_import_seconds"],
-                        "task_imports_seconds": measured.result.get("task_imports_seconds"),
-                        "s3_hook_loaded": measured.result.get("s3_hook_loaded"),
-                        "dags": measured.result["dags"],
-                        "import_errors": measured.result.get("import_errors"),
-                        "peak_rss_mib": measured.peak_rss_bytes / 2**20})
+                    rec.add(
+                        f"parse/{kind}/{label}",
+                        {
+                            "seconds": measured.result["seconds"],
+                            "process_wall_seconds": measured.wall_seconds,
+                            "airflow_import_seconds": measured.result["airflow_import_seconds"],
+                            "task_imports_seconds": measured.result.get("task_imports_seconds"),
+                            "s3_hook_loaded": measured.result.get("s3_hook_loaded"),
+                            "dags": measured.result["dags"],
+                            "import_errors": measured.result.get("import_errors"),
+                            "peak_rss_mib": measured.peak_rss_bytes / 2**20,
+                        },
+                    )
 
 
 def dbt(rec: Recorder, args: argparse.Namespace, pg_url: str) -> None:
@@ -234,31 +370,70 @@ def dbt(rec: Recorder, args: argparse.Namespace, pg_url: str) -> None:
     for rep in range(args.reps):
         # Repetitions after the first reuse the bulk load of raw games (undoing the changes the one
         # before appended): at 1M games it costs minutes and is not what is being measured.
-        measured = run_measured([sys.executable, "-m", "bench.transform", "--pg-url", pg_url, "--games", str(size),
-                                 "--changed-fraction", "0.01", "--database", f"{args.database}_dbt"]
-                                + (["--reuse-raw"] if rep or args.dbt_reuse_raw else []))
+        measured = run_measured(
+            [
+                sys.executable,
+                "-m",
+                "bench.transform",
+                "--pg-url",
+                pg_url,
+                "--games",
+                str(size),
+                "--changed-fraction",
+                "0.01",
+                "--database",
+                f"{args.database}_dbt",
+            ]
+            + (["--reuse-raw"] if rep or args.dbt_reuse_raw else [])
+        )
         r = measured.result
-        rec.add(f"dbt/full/{size}", {"records": size, "seconds": r["full_seconds"], "models": r["models"],
-                                     "load_raw_seconds": r["load_raw_seconds"], "raw_reused": r.get("raw_reused")})
-        rec.add(f"dbt/incremental/{size}", {"records": size, "seconds": r["incremental_seconds"],
-                                            "changed": r["changed"], "ratio": r["incremental_seconds"] /
-                                            r["full_seconds"]})
+        rec.add(
+            f"dbt/full/{size}",
+            {
+                "records": size,
+                "seconds": r["full_seconds"],
+                "models": r["models"],
+                "load_raw_seconds": r["load_raw_seconds"],
+                "raw_reused": r.get("raw_reused"),
+            },
+        )
+        rec.add(
+            f"dbt/incremental/{size}",
+            {
+                "records": size,
+                "seconds": r["incremental_seconds"],
+                "changed": r["changed"],
+                "ratio": r["incremental_seconds"] / r["full_seconds"],
+            },
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size", type=int, default=1_000_000, help="records at full size (SIZE)")
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--sizes", type=lambda v: [int(x) for x in v.split(",")], default=None,
-                        help="throughput sizes instead of SIZE/10,SIZE (e.g. to run 1M once apart)")
+    parser.add_argument(
+        "--sizes",
+        type=lambda v: [int(x) for x in v.split(",")],
+        default=None,
+        help="throughput sizes instead of SIZE/10,SIZE (e.g. to run 1M once apart)",
+    )
     parser.add_argument("--sections", default=",".join(SECTIONS))
     parser.add_argument("--systems", default="ours,dlt,limits")
     parser.add_argument("--dlt-size", type=int, default=None, help="cap dlt's sizes (default: the same)")
-    parser.add_argument("--dbt-reuse-raw", action="store_true",
-                        help="keep an earlier invocation's bulk load of the same size (when it holds one)")
-    parser.add_argument("--dlt-modes", default="default,nesting0",
-                        help="dlt settings in the throughput section (default: both)")
+    parser.add_argument(
+        "--dbt-reuse-raw",
+        action="store_true",
+        help="keep an earlier invocation's bulk load of the same size (when it holds one)",
+    )
+    parser.add_argument(
+        "--dlt-modes",
+        default="default,nesting0",
+        help="dlt settings in the throughput section (default: both)",
+    )
     parser.add_argument("--latency-size", type=int, default=None)
     parser.add_argument("--dlt-latency-size", type=int, default=None)
     parser.add_argument("--latency-ms", type=float, default=100.0)
@@ -267,18 +442,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http-clients", type=int, default=1, help="client processes of the HTTP bound")
     parser.add_argument("--parse-endpoints", type=int, default=500)
     parser.add_argument("--dbt-size", type=int, default=None)
-    parser.add_argument("--cpus", default=None,
-                        help="pin ours and the HTTP-bound client to these CPUs (taskset -c), e.g. 0")
+    parser.add_argument(
+        "--cpus", default=None, help="pin ours and the HTTP-bound client to these CPUs (taskset -c), e.g. 0"
+    )
     parser.add_argument("--patch", default="", help="local experiments applied to ours (bench.patches)")
     parser.add_argument("--pg-admin-url", default=DEFAULT_ADMIN_URL)
     parser.add_argument("--database", default="gmp_bench")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--no-report", action="store_true", help="do not rewrite bench/RESULTS.md")
-    parser.add_argument("--history-name", default=None,
-                        help="write the campaign's full report to bench/history/<name>.md (raw: <name>.json)")
-    parser.add_argument("--append", action="store_true",
-                        help="add to the --out file's runs of the same keys (the rest of a campaign) instead of "
-                             "replacing them")
+    parser.add_argument(
+        "--history-name",
+        default=None,
+        help="write the campaign's full report to bench/history/<name>.md (raw: <name>.json)",
+    )
+    parser.add_argument(
+        "--append",
+        action="store_true",
+        help="add to the --out file's runs of the same keys (the rest of a campaign) instead of "
+        "replacing them",
+    )
     args = parser.parse_args(argv)
     args.systems = set(args.systems.split(","))
     args.dlt_modes = [m for m in ("default", "nesting0") if m in args.dlt_modes.split(",")]

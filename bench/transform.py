@@ -50,13 +50,27 @@ def load_raw(pg_url: str, games: int) -> None:
             writer = csv.writer(out, lineterminator="\n")
             for game in generator.iter_games(start, min(games, start + chunk)):
                 payload = canonical_json(game)
-                writer.writerow([game["id"], hashlib.sha256(payload.encode()).hexdigest(), payload, INGESTED_AT,
-                                 "bench-transform", "s3://bench/bronze/part.parquet"])
+                writer.writerow(
+                    [
+                        game["id"],
+                        hashlib.sha256(payload.encode()).hexdigest(),
+                        payload,
+                        INGESTED_AT,
+                        "bench-transform",
+                        "s3://bench/bronze/part.parquet",
+                    ]
+                )
             out.seek(0)
-            cur.copy_expert('COPY raw."rawg__games" (_record_key, _content_hash, payload, _ingested_at, _run_id, '
-                            "_source_uri) FROM STDIN WITH (FORMAT csv)", out, size=1 << 20)
+            cur.copy_expert(
+                'COPY raw."rawg__games" (_record_key, _content_hash, payload, _ingested_at, _run_id, '
+                "_source_uri) FROM STDIN WITH (FORMAT csv)",
+                out,
+                size=1 << 20,
+            )
         # The index the ingestion creates (staging.ensure_staging_table): watermark reads use it.
-        cur.execute('CREATE INDEX IF NOT EXISTS "rawg__games_ingested_at" ON raw."rawg__games" (_ingested_at)')
+        cur.execute(
+            'CREATE INDEX IF NOT EXISTS "rawg__games_ingested_at" ON raw."rawg__games" (_ingested_at)'
+        )
         cur.execute('ANALYZE raw."rawg__games"')
     conn.commit()
     conn.close()
@@ -93,7 +107,8 @@ def change_games(pg_url: str, fraction: float, at: str = "", offset: int = 0) ->
     step = max(1, round(1 / fraction))
     conn = psycopg2.connect(pg_url)
     with conn, conn.cursor() as cur:
-        cur.execute(f"""
+        cur.execute(
+            f"""
             INSERT INTO raw."rawg__games" (_record_key, _content_hash, payload, _ingested_at, _run_id, _source_uri)
             SELECT _record_key, encode(sha256(convert_to(p::text, 'UTF8')), 'hex'), p, %s, 'bench-change',
                    's3://bench/bronze/part-changed.parquet'
@@ -102,7 +117,9 @@ def change_games(pg_url: str, fraction: float, at: str = "", offset: int = 0) ->
                                     + 0.1) %% 5, 2), 'updated', '2026-02-02T05:00:00') AS p
                   FROM raw."rawg__games"
                   WHERE _run_id = 'bench-transform' AND (_record_key::bigint %% {step}) = {offset % step}) AS changed
-            ON CONFLICT (_record_key, _content_hash) DO NOTHING""", (at or CHANGED_AT,))
+            ON CONFLICT (_record_key, _content_hash) DO NOTHING""",
+            (at or CHANGED_AT,),
+        )
         changed = cur.rowcount
     conn.close()
     return changed
@@ -110,24 +127,47 @@ def change_games(pg_url: str, fraction: float, at: str = "", offset: int = 0) ->
 
 def dbt_build(pg_url: str, schema: str) -> tuple[float, str]:
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "gmp_dev.run_dbt", "--pg-url", pg_url,
-                           "--schema", schema, "build", "--select", SELECT, "--indirect-selection", "cautious"],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gmp_dev.run_dbt",
+            "--pg-url",
+            pg_url,
+            "--schema",
+            schema,
+            "build",
+            "--select",
+            SELECT,
+            "--indirect-selection",
+            "cautious",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
-        raise SystemExit(f"dbt build failed ({proc.returncode}):\n{proc.stdout[-5000:]}\n{proc.stderr[-2000:]}")
+        raise SystemExit(
+            f"dbt build failed ({proc.returncode}):\n{proc.stdout[-5000:]}\n{proc.stderr[-2000:]}"
+        )
     return seconds, proc.stdout
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--pg-url", required=True, help="any database of the server (a dedicated one is made)")
+    parser.add_argument(
+        "--pg-url", required=True, help="any database of the server (a dedicated one is made)"
+    )
     parser.add_argument("--database", default="gmp_bench_dbt")
     parser.add_argument("--schema", default="bench_gold")
     parser.add_argument("--games", type=int, required=True)
     parser.add_argument("--changed-fraction", type=float, default=0.01)
-    parser.add_argument("--reuse-raw", action="store_true",
-                        help="keep an earlier repetition's bulk load of the same size (its changes are undone)")
+    parser.add_argument(
+        "--reuse-raw",
+        action="store_true",
+        help="keep an earlier repetition's bulk load of the same size (its changes are undone)",
+    )
     args = parser.parse_args(argv)
     import psycopg2
 
@@ -154,13 +194,26 @@ def main(argv: list[str] | None = None) -> int:
     with conn.cursor() as cur:
         cur.execute(f'SELECT count(*) FROM "{args.schema}".fact_games')
         facts = cur.fetchone()[0]
-        cur.execute(f'SELECT count(*) FROM "{args.schema}".fact_games WHERE _ingested_at >= %s', (CHANGED_AT,))
+        cur.execute(
+            f'SELECT count(*) FROM "{args.schema}".fact_games WHERE _ingested_at >= %s', (CHANGED_AT,)
+        )
         updated = cur.fetchone()[0]
     conn.close()
-    emit({"games": args.games, "load_raw_seconds": load_seconds, "raw_reused": reused, "full_seconds": full_seconds,
-          "incremental_seconds": incremental_seconds, "changed": changed, "models": models,
-          "fact_games_rows": facts, "fact_games_updated": updated,
-          "full_tail": full_log.strip().splitlines()[-1:], "incremental_tail": inc_log.strip().splitlines()[-1:]})
+    emit(
+        {
+            "games": args.games,
+            "load_raw_seconds": load_seconds,
+            "raw_reused": reused,
+            "full_seconds": full_seconds,
+            "incremental_seconds": incremental_seconds,
+            "changed": changed,
+            "models": models,
+            "fact_games_rows": facts,
+            "fact_games_updated": updated,
+            "full_tail": full_log.strip().splitlines()[-1:],
+            "incremental_tail": inc_log.strip().splitlines()[-1:],
+        }
+    )
     return 0
 
 

@@ -56,15 +56,22 @@ def copy_raw(source_url: str, target_url: str) -> int:
     rows = 0
     with src.cursor() as scur, dst.cursor() as dcur:
         dcur.execute("DROP SCHEMA IF EXISTS raw CASCADE; CREATE SCHEMA raw")
-        scur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
-                     "AND table_type = 'BASE TABLE' ORDER BY 1", (RAW_SCHEMA,))
+        scur.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+            "AND table_type = 'BASE TABLE' ORDER BY 1",
+            (RAW_SCHEMA,),
+        )
         for (table,) in [row for row in scur.fetchall() if row[0] in staging]:
             ident = sql.Identifier(RAW_SCHEMA, table)
             ensure_staging_table(dcur, RAW_SCHEMA, table)
             buffer = io.StringIO()
-            scur.copy_expert(sql.SQL("COPY {} ({}) TO STDOUT").format(ident, sql.SQL(COLUMNS)).as_string(src), buffer)
+            scur.copy_expert(
+                sql.SQL("COPY {} ({}) TO STDOUT").format(ident, sql.SQL(COLUMNS)).as_string(src), buffer
+            )
             buffer.seek(0)
-            dcur.copy_expert(sql.SQL("COPY {} ({}) FROM STDIN").format(ident, sql.SQL(COLUMNS)).as_string(dst), buffer)
+            dcur.copy_expert(
+                sql.SQL("COPY {} ({}) FROM STDIN").format(ident, sql.SQL(COLUMNS)).as_string(dst), buffer
+            )
             dcur.execute(sql.SQL("SELECT count(*) FROM {}").format(ident))
             rows += dcur.fetchone()[0]
             dcur.execute(sql.SQL("ANALYZE {}").format(ident))
@@ -93,10 +100,20 @@ def add_games(pg_url: str, games: int) -> None:
             writer = csv.writer(out, lineterminator="\n")
             for game in generator.iter_games(start, min(games, start + 10_000)):
                 payload = canonical_json(game)
-                writer.writerow([f"{game['id']}", hashlib.sha256(payload.encode()).hexdigest(), payload,
-                                 INGESTED_AT, "bench-transform", "s3://bench/bronze/part.parquet"])
+                writer.writerow(
+                    [
+                        f"{game['id']}",
+                        hashlib.sha256(payload.encode()).hexdigest(),
+                        payload,
+                        INGESTED_AT,
+                        "bench-transform",
+                        "s3://bench/bronze/part.parquet",
+                    ]
+                )
             out.seek(0)
-            cur.copy_expert(f'COPY raw."rawg__games" ({COLUMNS}) FROM STDIN WITH (FORMAT csv)', out, size=1 << 20)
+            cur.copy_expert(
+                f'COPY raw."rawg__games" ({COLUMNS}) FROM STDIN WITH (FORMAT csv)', out, size=1 << 20
+            )
         cur.execute('ANALYZE raw."rawg__games"')
     conn.commit()
     conn.close()
@@ -107,10 +124,15 @@ def _dbt_env(pg_url: str, schema: str) -> dict[str, str]:
     from urllib.parse import unquote, urlparse
 
     parsed = urlparse(pg_url)
-    return {"GMP_PG_HOST": parsed.hostname or "127.0.0.1", "GMP_PG_PORT": str(parsed.port or 5432),
-            "GMP_PG_USER": unquote(parsed.username or "postgres"), "GMP_PG_PASSWORD": unquote(parsed.password or ""),
-            "GMP_PG_DBNAME": parsed.path.lstrip("/") or "postgres", "GMP_DBT_SCHEMA": schema,
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+    return {
+        "GMP_PG_HOST": parsed.hostname or "127.0.0.1",
+        "GMP_PG_PORT": str(parsed.port or 5432),
+        "GMP_PG_USER": unquote(parsed.username or "postgres"),
+        "GMP_PG_PASSWORD": unquote(parsed.password or ""),
+        "GMP_PG_DBNAME": parsed.path.lstrip("/") or "postgres",
+        "GMP_DBT_SCHEMA": schema,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
 
 
 def bare_build(pg_url: str, env: dict[str, str], root: Path = ROOT, quiet: bool = False) -> dict:
@@ -120,31 +142,51 @@ def bare_build(pg_url: str, env: dict[str, str], root: Path = ROOT, quiet: bool 
     """
     reset_schemas(pg_url, BARE_SCHEMA)
     project = root / "dbt"
-    command = [str(Path(sys.executable).with_name("dbt")), "build", "--project-dir", str(project),
-               "--profiles-dir", str(project), "--target-path", str(project / "target" / "bench")]
+    command = [
+        str(Path(sys.executable).with_name("dbt")),
+        "build",
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(project),
+        "--target-path",
+        str(project / "target" / "bench"),
+    ]
     command += ["--quiet", "--log-level-file", "none"] if quiet else []
     started = time.perf_counter()
-    proc = subprocess.run(command, capture_output=True, text=True, cwd=project,
-                          env={**env, **_dbt_env(pg_url, BARE_SCHEMA)})
+    proc = subprocess.run(
+        command, capture_output=True, text=True, cwd=project, env={**env, **_dbt_env(pg_url, BARE_SCHEMA)}
+    )
     seconds = time.perf_counter() - started
     tail = proc.stdout.strip().splitlines()[-1:] if proc.stdout.strip() else []
-    return {"kind": "bare:quiet" if quiet else "bare", "seconds": round(seconds, 1), "rc": proc.returncode,
-            "tail": tail,
-            "task_instances": 0, "dbt_invocations": 1, "pods_equivalent": 1}
+    return {
+        "kind": "bare:quiet" if quiet else "bare",
+        "seconds": round(seconds, 1),
+        "rc": proc.returncode,
+        "tail": tail,
+        "task_instances": 0,
+        "dbt_invocations": 1,
+        "pods_equivalent": 1,
+    }
 
 
 def variant_env(env: dict[str, str], name: str, root: Path, meta_url: str) -> dict[str, str]:
     """Airflow's environment for the DAG code under `root` (its include/ and dags/), own metadata database."""
     home = root / ".local" / "bench-airflow" / name
     home.mkdir(parents=True, exist_ok=True)
-    return {**env, "PYTHONPATH": os.pathsep.join([str(root / "include"), str(root)]),
-            "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(root / "plugins"),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta_url.replace("postgresql://", "postgresql+psycopg2://", 1)}
+    return {
+        **env,
+        "PYTHONPATH": os.pathsep.join([str(root / "include"), str(root)]),
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(root / "plugins"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta_url.replace("postgresql://", "postgresql+psycopg2://", 1),
+    }
 
 
-def dag_test(pg_url: str, mode: str, env: dict[str, str], log_dir: Path, variant: str = "after",
-             repetition: int = 1) -> dict:
+def dag_test(
+    pg_url: str, mode: str, env: dict[str, str], log_dir: Path, variant: str = "after", repetition: int = 1
+) -> dict:
     """`airflow dags test transform_warehouse` from a state with no gold schema (a full build)."""
     import psycopg2
 
@@ -153,8 +195,13 @@ def dag_test(pg_url: str, mode: str, env: dict[str, str], log_dir: Path, variant
     log_path = log_dir / f"transform_dag_{variant}_{mode}_{repetition}.log"
     started = time.perf_counter()
     with open(log_path, "w") as log:
-        proc = subprocess.run([str(Path(sys.executable).with_name("airflow")), "dags", "test", "transform_warehouse"],
-                              env=run_env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.run(
+            [str(Path(sys.executable).with_name("airflow")), "dags", "test", "transform_warehouse"],
+            env=run_env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     seconds = time.perf_counter() - started
     text = log_path.read_text()
     tasks = re.findall(r"\[DAG TEST\] end task task_id=(\S+)", text)
@@ -164,8 +211,9 @@ def dag_test(pg_url: str, mode: str, env: dict[str, str], log_dir: Path, variant
     with conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM ops.dbt_run_results WHERE build_id = %s", (run_id,))
         invocations = cur.fetchone()[0]
-        cur.execute("SELECT verdict FROM ops.quality_verdicts WHERE build_id = %s ORDER BY id DESC LIMIT 1",
-                    (run_id,))
+        cur.execute(
+            "SELECT verdict FROM ops.quality_verdicts WHERE build_id = %s ORDER BY id DESC LIMIT 1", (run_id,)
+        )
         verdict = (cur.fetchone() or [None])[0]
     conn.close()
     dbt_tasks = [t for t in tasks if t.startswith("dbt.")]
@@ -176,9 +224,19 @@ def dag_test(pg_url: str, mode: str, env: dict[str, str], log_dir: Path, variant
         pods = len(tasks) - len(node_tasks) - sum(1 for t in tasks if t.endswith("dbt_producer_watcher_done"))
     else:
         pods = len(tasks)
-    return {"kind": f"dag:{variant}:{mode}", "seconds": round(seconds, 1), "rc": proc.returncode, "run_id": run_id,
-            "task_instances": len(tasks), "dbt_tasks": len(dbt_tasks), "dbt_invocations": invocations,
-            "pods_equivalent": pods, "gate": verdict, "log": str(log_path), "phases": phases(text, seconds)}
+    return {
+        "kind": f"dag:{variant}:{mode}",
+        "seconds": round(seconds, 1),
+        "rc": proc.returncode,
+        "run_id": run_id,
+        "task_instances": len(tasks),
+        "dbt_tasks": len(dbt_tasks),
+        "dbt_invocations": invocations,
+        "pods_equivalent": pods,
+        "gate": verdict,
+        "log": str(log_path),
+        "phases": phases(text, seconds),
+    }
 
 
 def phases(log_text: str, wall_seconds: float | None = None) -> dict[str, float]:
@@ -219,8 +277,14 @@ def phases(log_text: str, wall_seconds: float | None = None) -> dict[str, float]
     producer = took.pop("dbt.dbt_producer_watcher", 0.0)
     nodes = sum(v for k, v in took.items() if k.startswith("dbt."))
     wap = sum(v for k, v in took.items() if not k.startswith("dbt.")) - (api or 0.0)
-    out = {"api_startup": api or 0.0, "producer": producer, "dbt_run": (dbt_end or 0.0) - (dbt_start or 0.0),
-           "node_tasks": nodes, "node_task_count": sum(1 for k in took if k.startswith("dbt.")), "wap": wap}
+    out = {
+        "api_startup": api or 0.0,
+        "producer": producer,
+        "dbt_run": (dbt_end or 0.0) - (dbt_start or 0.0),
+        "node_tasks": nodes,
+        "node_task_count": sum(1 for k in took if k.startswith("dbt.")),
+        "wap": wap,
+    }
     if wall_seconds is not None and first is not None:
         out["startup_and_exit"] = wall_seconds - (last - first)
     return {k: round(v, 1) for k, v in out.items()}
@@ -242,34 +306,57 @@ def load_fixture(pg_url: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--games", type=int, default=0, help="synthetic RAWG games added to the local data")
     parser.add_argument("--modes", nargs="+", default=["watcher"], choices=["watcher", "local"])
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--threads", type=int, default=int(os.environ.get("GMP_DBT_THREADS", "4")))
-    parser.add_argument("--raw", choices=["fixture", "local"], default="fixture",
-                        help="fixture: the recorded payloads (tests/dbt/raw_fixture); local: copy the local "
-                             "stack's raw.* (after `make run`)")
-    parser.add_argument("--pg-admin-url", default=os.environ.get("GMP_TEST_PG_URL"),
-                        help="a PostgreSQL server for the bench's databases (default $GMP_TEST_PG_URL, else the "
-                             "local stack's)")
-    parser.add_argument("--variant", action="append", default=[], metavar="NAME=ROOT",
-                        help="the DAG code of a checkout (its include/ and dags/), e.g. before=../wt-9c48c31; "
-                             "default: after=this checkout")
-    parser.add_argument("--quiet-bare", action="store_true",
-                        help="also time `dbt build --quiet --log-level-file none` (the producer's flags)")
+    parser.add_argument(
+        "--raw",
+        choices=["fixture", "local"],
+        default="fixture",
+        help="fixture: the recorded payloads (tests/dbt/raw_fixture); local: copy the local "
+        "stack's raw.* (after `make run`)",
+    )
+    parser.add_argument(
+        "--pg-admin-url",
+        default=os.environ.get("GMP_TEST_PG_URL"),
+        help="a PostgreSQL server for the bench's databases (default $GMP_TEST_PG_URL, else the "
+        "local stack's)",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=ROOT",
+        help="the DAG code of a checkout (its include/ and dags/), e.g. before=../wt-9c48c31; "
+        "default: after=this checkout",
+    )
+    parser.add_argument(
+        "--quiet-bare",
+        action="store_true",
+        help="also time `dbt build --quiet --log-level-file none` (the producer's flags)",
+    )
     parser.add_argument("--out", type=Path, help="append the JSON result to this file")
     args = parser.parse_args(argv)
     variants = dict(v.split("=", 1) for v in args.variant) or {"after": str(ROOT)}
     machine_at_start = machine()
 
-    env = {**os.environ, "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-           "AIRFLOW__CORE__EXECUTOR": "LocalExecutor"}
+    env = {
+        **os.environ,
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+    }
     if args.pg_admin_url:
         admin = args.pg_admin_url
         # the transform DAG reads no lake and no API: placeholders keep the local stack from starting
         for name in ("LAKE_S3", "RAWG_API", "TCGDEX_API", "POKEMONTCG_API", "POKEAPI_API"):
-            env.setdefault(f"AIRFLOW_CONN_{name}", json.dumps({"conn_type": "http", "host": "http://127.0.0.1:9"}))
+            env.setdefault(
+                f"AIRFLOW_CONN_{name}", json.dumps({"conn_type": "http", "host": "http://127.0.0.1:9"})
+            )
     else:
         from gmp_dev.local.airflow_env import airflow_environment
         from gmp_dev.local.run_all import warehouse_url
@@ -288,14 +375,22 @@ def main(argv: list[str] | None = None) -> int:
         add_games(pg_url, args.games)
     from tests.conftest import pg_conn_json
 
-    env = {**env, "AIRFLOW_CONN_WAREHOUSE_DB": pg_conn_json(pg_url), "GMP_DBT_THREADS": str(args.threads),
-           "GMP_DBT_SCHEMA": "analytics_audit"}
+    env = {
+        **env,
+        "AIRFLOW_CONN_WAREHOUSE_DB": pg_conn_json(pg_url),
+        "GMP_DBT_THREADS": str(args.threads),
+        "GMP_DBT_SCHEMA": "analytics_audit",
+    }
     envs = {}
     for name, root in variants.items():
         meta = ensure_database(admin, f"{BENCH_DATABASE}_meta_{name}")
         envs[name] = variant_env(env, name, Path(root).resolve(), meta)
-        subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], env=envs[name],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
+            env=envs[name],
+            check=True,
+            capture_output=True,
+        )
     log_dir = ROOT / ".local" / "logs" / "bench"
     log_dir.mkdir(parents=True, exist_ok=True)
     runs = []
@@ -311,11 +406,22 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(runs[-1]), flush=True)
     bare = [r["seconds"] for r in runs if r["kind"] == "bare"]
     mean_bare = sum(bare) / len(bare)
-    summary = {kind: round(sum(r["seconds"] for r in runs if r["kind"] == kind) / len(bare) / mean_bare, 2)
-               for kind in dict.fromkeys(r["kind"] for r in runs if r["kind"] != "bare")}
+    summary = {
+        kind: round(sum(r["seconds"] for r in runs if r["kind"] == kind) / len(bare) / mean_bare, 2)
+        for kind in dict.fromkeys(r["kind"] for r in runs if r["kind"] != "bare")
+    }
     result_load = os.getloadavg()
-    result = {"machine": machine_at_start, "loadavg_at_end": [round(x, 2) for x in result_load], "games_added": args.games, "raw": args.raw, "raw_rows": raw_rows + args.games,
-              "threads": args.threads, "variants": variants, "runs": runs, "ratio_to_bare": summary}
+    result = {
+        "machine": machine_at_start,
+        "loadavg_at_end": [round(x, 2) for x in result_load],
+        "games_added": args.games,
+        "raw": args.raw,
+        "raw_rows": raw_rows + args.games,
+        "threads": args.threads,
+        "variants": variants,
+        "runs": runs,
+        "ratio_to_bare": summary,
+    }
     print(json.dumps(result, indent=1))
     if args.out:
         with open(args.out, "a") as out:

@@ -49,7 +49,9 @@ def dbt_env(pg_url: str, schema: str | None = None) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--pg-url", help=f"postgresql:// URL (default ${PG_URL_ENV}, else the local stack)")
     parser.add_argument("--schema", help="target schema (default $GMP_DBT_SCHEMA, else analytics_audit)")
     parser.add_argument("--print-url", action="store_true", help="print the database URL and exit")
@@ -58,8 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.print_url:
         print(pg_url)
         return 0
-    command = [str(venv_dbt_executable()), *(dbt_args or ["build"]),
-               "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    command = [
+        str(venv_dbt_executable()),
+        *(dbt_args or ["build"]),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+    ]
     if "--target-path" not in dbt_args:
         # never overwrite the committed dbt/target/manifest.json with a local build's
         command += ["--target-path", str(CLI_TARGET_PATH)]

@@ -70,7 +70,9 @@ def staging_asset(endpoint: _HasTableName | str, raw_schema: str | None = None) 
     from airflow.sdk import Asset
 
     table_name = endpoint if isinstance(endpoint, str) else endpoint.table_name
-    return Asset(name=staging_asset_name(table_name, raw_schema), uri=staging_asset_uri(table_name, raw_schema))
+    return Asset(
+        name=staging_asset_name(table_name, raw_schema), uri=staging_asset_uri(table_name, raw_schema)
+    )
 
 
 def source_asset(source: str, raw_schema: str | None = None) -> Asset:

@@ -61,9 +61,16 @@ class CountingGate:
 
 # --- schedules ---------------------------------------------------------------------------------
 
-_PRESET_RUNS_PER_DAY = {"@hourly": 24.0, "@daily": 1.0, "@midnight": 1.0, "@weekly": 1 / 7,
-                        "@monthly": 12 / 365.25, "@quarterly": 4 / 365.25, "@yearly": 1 / 365.25,
-                        "@annually": 1 / 365.25}
+_PRESET_RUNS_PER_DAY = {
+    "@hourly": 24.0,
+    "@daily": 1.0,
+    "@midnight": 1.0,
+    "@weekly": 1 / 7,
+    "@monthly": 12 / 365.25,
+    "@quarterly": 4 / 365.25,
+    "@yearly": 1 / 365.25,
+    "@annually": 1 / 365.25,
+}
 
 
 def _field_count(field: str, low: int, high: int) -> float:
@@ -102,8 +109,11 @@ def runs_per_day(schedule: str | None) -> float:
     elif day_of_month in ("*", "?"):
         day_share = _field_count(day_of_week.replace("7", "0"), 0, 6) / 7
     else:  # cron ORs the two day fields
-        day_share = min(1.0, _field_count(day_of_month, 1, 31) / DAYS_PER_MONTH
-                        + _field_count(day_of_week.replace("7", "0"), 0, 6) / 7)
+        day_share = min(
+            1.0,
+            _field_count(day_of_month, 1, 31) / DAYS_PER_MONTH
+            + _field_count(day_of_week.replace("7", "0"), 0, 6) / 7,
+        )
     return per_day * day_share * month_share
 
 
@@ -145,7 +155,9 @@ def endpoint_cost(endpoint: ResolvedEndpoint) -> EndpointCost:
     runs = runs_per_day(endpoint.schedule) * DAYS_PER_MONTH
     if endpoint.details_of is not None:
         cap = endpoint.details_of.max_calls_per_run
-        return EndpointCost(endpoint, runs, float(cap), None, f"details of {endpoint.details_of.endpoint}: ≤{cap}/run")
+        return EndpointCost(
+            endpoint, runs, float(cap), None, f"details of {endpoint.details_of.endpoint}: ≤{cap}/run"
+        )
     if endpoint.totals is None:
         raise ValueError(
             f"{endpoint.source}.{endpoint.name}: no `totals` in the config: gmp-budget cannot estimate its calls"
@@ -215,7 +227,9 @@ def report(loaded: LoadedConfig) -> tuple[str, bool]:
     loaded.raise_for_problems()
     costs = [endpoint_cost(e) for e in loaded.endpoints]
     verdicts = source_verdicts(costs, loaded)
-    lines = [f"{'endpoint':26} {'schedule':11} {'calls/run':>10} {'calls/month':>12} {'first crawl':>12}  how"]
+    lines = [
+        f"{'endpoint':26} {'schedule':11} {'calls/run':>10} {'calls/month':>12} {'first crawl':>12}  how"
+    ]
     for cost in costs:
         e = cost.endpoint
         lines.append(
@@ -223,21 +237,27 @@ def report(loaded: LoadedConfig) -> tuple[str, bool]:
             f"{cost.calls_per_month:>12,.0f} {cost.first_crawl_calls or 0:>12,}  {cost.how}"
         )
     lines.append("")
-    lines.append(f"{'source':12} {'calls/month':>12} {'budget/month':>13} {'worst day':>10} {'budget/day':>11}  verdict")
+    lines.append(
+        f"{'source':12} {'calls/month':>12} {'budget/month':>13} {'worst day':>10} {'budget/day':>11}  verdict"
+    )
     ok = True
     for v in verdicts:
         month_budget = f"{v.budget.calls_per_month:,}" if v.budget and v.budget.calls_per_month else "-"
         day_budget = f"{v.budget.calls_per_day:,}" if v.budget and v.budget.calls_per_day else "-"
         verdict = "OVER: " + "; ".join(v.problems) if v.problems else ("fits" if v.budget else "no budget")
         ok = ok and not v.problems
-        lines.append(f"{v.source:12} {v.calls_per_month:>12,.0f} {month_budget:>13} {v.calls_per_day:>10,.0f} "
-                     f"{day_budget:>11}  {verdict}")
+        lines.append(
+            f"{v.source:12} {v.calls_per_month:>12,.0f} {month_budget:>13} {v.calls_per_day:>10,.0f} "
+            f"{day_budget:>11}  {verdict}"
+        )
     for cost in costs:
         v = next(x for x in verdicts if x.source == cost.endpoint.source)
         if cost.first_crawl_calls and v.budget and v.budget.calls_per_day:
             days = cost.first_crawl_calls / v.budget.calls_per_day
-            lines.append(f"first crawl of {cost.endpoint.source}.{cost.endpoint.name}: {cost.first_crawl_calls:,} calls "
-                         f"= {days:,.1f} days of the whole daily budget (resumes where it stopped)")
+            lines.append(
+                f"first crawl of {cost.endpoint.source}.{cost.endpoint.name}: {cost.first_crawl_calls:,} calls "
+                f"= {days:,.1f} days of the whole daily budget (resumes where it stopped)"
+            )
     parents = check_parents(loaded)
     for problem in parents:
         lines.append(f"PROBLEM: {problem}")
@@ -245,7 +265,9 @@ def report(loaded: LoadedConfig) -> tuple[str, bool]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="API calls per month of every endpoint against its source's budget")
+    parser = argparse.ArgumentParser(
+        description="API calls per month of every endpoint against its source's budget"
+    )
     parser.add_argument("--config", default=None, help="config file (default: the project's)")
     args = parser.parse_args(argv)
     loaded = load_config(args.config) if args.config else load_config()

@@ -20,7 +20,9 @@ RECORDS = 200
 
 def _bench_venv() -> None:
     """Create (once, then cached) the dlt virtualenv `make bench-venv` makes; skip only if pip cannot."""
-    proc = subprocess.run(["make", "--no-print-directory", "bench-venv"], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        ["make", "--no-print-directory", "bench-venv"], cwd=ROOT, capture_output=True, text=True
+    )
     if proc.returncode != 0 or not BENCH_PY.exists():
         pytest.skip(f"pip could not install dlt into {BENCH_VENV}: {(proc.stderr or proc.stdout)[-800:]}")
 
@@ -30,11 +32,39 @@ def test_bench_harness_at_a_tiny_size(pg_server_url: str, tmp_path: Path) -> Non
     out = tmp_path / "results.json"
     database = f"gmp_bench_smoke_{uuid.uuid4().hex[:8]}"
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--size", str(RECORDS), "--sizes", str(RECORDS), "--reps", "1",
-         "--latency-size", str(RECORDS), "--latency-ms", "5", "--rps", "200", "--parse-endpoints", "30",
-         "--dbt-size", str(RECORDS), "--pg-admin-url", pg_server_url, "--database", database,
-         "--out", str(out), "--no-report"],
-        cwd=ROOT, capture_output=True, text=True, timeout=1200)
+        [
+            sys.executable,
+            "-m",
+            "bench.run",
+            "--size",
+            str(RECORDS),
+            "--sizes",
+            str(RECORDS),
+            "--reps",
+            "1",
+            "--latency-size",
+            str(RECORDS),
+            "--latency-ms",
+            "5",
+            "--rps",
+            "200",
+            "--parse-endpoints",
+            "30",
+            "--dbt-size",
+            str(RECORDS),
+            "--pg-admin-url",
+            pg_server_url,
+            "--database",
+            database,
+            "--out",
+            str(out),
+            "--no-report",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     data = json.loads(out.read_text())
     runs = data["runs"]
@@ -44,8 +74,10 @@ def test_bench_harness_at_a_tiny_size(pg_server_url: str, tmp_path: Path) -> Non
         (run,) = runs[f"throughput/{system}/{RECORDS}"]
         assert run["records"] == RECORDS and run["rows_landed"] == RECORDS, (system, run)
         assert run["seconds"] > 0 and run["peak_rss_mib"] > 0
-    assert runs[f"throughput/dlt_default/{RECORDS}"][0]["result"]["tables"] > \
-        runs[f"throughput/dlt_nesting0/{RECORDS}"][0]["result"]["tables"]  # child tables vs JSON columns
+    assert (
+        runs[f"throughput/dlt_default/{RECORDS}"][0]["result"]["tables"]
+        > runs[f"throughput/dlt_nesting0/{RECORDS}"][0]["result"]["tables"]
+    )  # child tables vs JSON columns
     assert runs[f"throughput/ours/{RECORDS}"][0]["api_calls"] == RECORDS // 40
 
     (rerun,) = runs[f"throughput/rerun/{RECORDS}"]
@@ -84,7 +116,9 @@ def test_bench_harness_at_a_tiny_size(pg_server_url: str, tmp_path: Path) -> Non
     write_results_md(data, md, block="second-vm")
     write_results_md(data, md, block="second-vm")  # re-rendered in place, not appended again
     text = md.read_text()
-    assert text.count("<!-- generated:start -->") == 1 and text.count("<!-- generated:second-vm:start -->") == 1
+    assert (
+        text.count("<!-- generated:start -->") == 1 and text.count("<!-- generated:second-vm:start -->") == 1
+    )
     assert "prose kept" in text and text.count("### Targets") == 2
 
     import psycopg2

@@ -88,8 +88,11 @@ def test_every_dag_has_tags_and_retries():
         for task in dag.tasks:
             # dbt test tasks are deliberately not retried (a failed test will fail again), nor is the
             # watcher's producer (a retry would not re-run dbt; each failed model's task retries it).
-            if (not task.task_id.endswith("_test") and ".test" not in task.task_id
-                    and not task.task_id.endswith("dbt_producer_watcher")):
+            if (
+                not task.task_id.endswith("_test")
+                and ".test" not in task.task_id
+                and not task.task_id.endswith("dbt_producer_watcher")
+            ):
                 assert task.retries >= 2, f"{dag_id}.{task.task_id} retries={task.retries}"
 
 
@@ -142,14 +145,17 @@ def test_task_process_of_one_endpoint_builds_while_another_is_broken(task_proces
     raw = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
     rawg = raw["sources"][0]
     rawg["endpoints"] += [
-        {"name": f"gen_{i:03d}", "path": f"/gen{i}", "record_model": "rawg.Game"} for i in range(200)]
+        {"name": f"gen_{i:03d}", "path": f"/gen{i}", "record_model": "rawg.Game"} for i in range(200)
+    ]
     rawg["endpoints"][1]["paginator"] = {"kind": "cursorz"}  # genres: not this process's business
     task_process_config(raw)
     namespace: dict = {}
     assert register_endpoint_dags(namespace) == ["ingest__rawg__games"]
     load = namespace["ingest__rawg__games"].get_task("load_to_staging")
-    assert [o.uri for o in load.outlets] == ["postgres://warehouse:5432/warehouse/raw/rawg__games",
-                                             "postgres://warehouse:5432/warehouse/raw/_rawg"]
+    assert [o.uri for o in load.outlets] == [
+        "postgres://warehouse:5432/warehouse/raw/rawg__games",
+        "postgres://warehouse:5432/warehouse/raw/_rawg",
+    ]
 
 
 def test_task_process_of_a_broken_endpoint_fails_naming_the_problem(task_process_config):

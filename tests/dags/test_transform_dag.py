@@ -84,8 +84,11 @@ def expected_task_ids(manifest: dict) -> set[str]:
     """AFTER_EACH with detached multi-parent tests: a model/seed is `<name>.run|seed`, plus `<name>.test`
     when it has a test of its own (exactly one parent); a test with several parents is `<test>_test`."""
     nodes = manifest["nodes"]
-    single_parent = {n["depends_on"]["nodes"][0] for n in nodes.values()
-                     if n["resource_type"] == "test" and len(n["depends_on"]["nodes"]) == 1}
+    single_parent = {
+        n["depends_on"]["nodes"][0]
+        for n in nodes.values()
+        if n["resource_type"] == "test" and len(n["depends_on"]["nodes"]) == 1
+    }
     ids = set()
     for uid, node in nodes.items():
         if node["resource_type"] in TESTABLE:
@@ -114,8 +117,11 @@ def dbt_tasks(dag) -> list:
 def watcher_task_ids(manifest: dict) -> set[str]:
     """WATCHER mode: one producer (+ Cosmos' skip-absorbing gateway) and one task per model and seed."""
     verbs = {"model": "run", "seed": "seed", "snapshot": "snapshot"}
-    return {f"dbt.{n['name']}_{verbs[n['resource_type']]}" for n in manifest["nodes"].values()
-            if n["resource_type"] in verbs} | {PRODUCER, PRODUCER_DONE}
+    return {
+        f"dbt.{n['name']}_{verbs[n['resource_type']]}"
+        for n in manifest["nodes"].values()
+        if n["resource_type"] in verbs
+    } | {PRODUCER, PRODUCER_DONE}
 
 
 def test_watcher_renders_one_build_and_one_task_per_model(parsed, manifest):
@@ -129,7 +135,11 @@ def test_watcher_renders_one_build_and_one_task_per_model(parsed, manifest):
     producer = dag.get_task(PRODUCER)
     assert type(producer).__name__ == "NodeResultsProducer"
     flags = producer.add_cmd_flags()  # quiet dbt, no JSON event stream, no dbt.log in the thrown-away copy
-    assert "--quiet" in flags and "--log-format" not in flags and flags[flags.index("--log-level-file") + 1] == "none"
+    assert (
+        "--quiet" in flags
+        and "--log-format" not in flags
+        and flags[flags.index("--log-level-file") + 1] == "none"
+    )
     assert producer.upstream_task_ids == {"prepare_audit_schema"}
     assert producer.retries == 0  # never re-runs dbt; a failed node's own task retries it
     assert "--resource-type" not in (producer.dbt_cmd_flags or [])  # the one build runs every test too
@@ -147,8 +157,11 @@ def test_watcher_node_tasks_start_after_the_build_and_follow_the_refs(parsed):
     assert all(t.upstream_task_ids <= {x.task_id for x in nodes} for t in nodes if t not in roots)
     assert all(t.upstream_task_ids == {PRODUCER} for t in roots)
     fact = dag.get_task("dbt.fact_tcg_card_prices_run")
-    assert {"dbt.stg_tcgdex__card_versions_run", "dbt.stg_pokemontcg__card_versions_run",
-            "dbt.tcg_price_variants_seed"} <= fact.upstream_task_ids
+    assert {
+        "dbt.stg_tcgdex__card_versions_run",
+        "dbt.stg_pokemontcg__card_versions_run",
+        "dbt.tcg_price_variants_seed",
+    } <= fact.upstream_task_ids
 
 
 def test_watcher_model_task_carries_its_tests_and_retries_alone(parsed, manifest):
@@ -158,8 +171,11 @@ def test_watcher_model_task_carries_its_tests_and_retries_alone(parsed, manifest
     assert fact.has_tests is ("model.game_market.fact_games" in tested) is True
     assert fact.retries == load_config().config.dag_defaults.retries
     assert fact.base_cmd == ["build"]  # a retry: `dbt build --select fact_games` (the model and its tests)
-    assert all(dag.get_task(f"dbt.{n['name']}_run").has_tests is (uid in tested)
-               for uid, n in manifest["nodes"].items() if n["resource_type"] == "model")
+    assert all(
+        dag.get_task(f"dbt.{n['name']}_run").has_tests is (uid in tested)
+        for uid, n in manifest["nodes"].items()
+        if n["resource_type"] == "model"
+    )
 
 
 def test_watcher_node_tasks_start_and_end_in_the_triggerer(parsed):
@@ -178,7 +194,10 @@ def test_watcher_node_tasks_start_and_end_in_the_triggerer(parsed):
     kwargs = kwargs.get("__var", kwargs)
     assert "run_id" not in kwargs and not task.template_fields  # the trigger reads its task instance's run
     assert (kwargs["model_unique_id"], kwargs["producer_task_id"], kwargs["has_tests"]) == (
-        "model.game_market.fact_games", PRODUCER, True)
+        "model.game_market.fact_games",
+        PRODUCER,
+        True,
+    )
     assert scheduler_dag.get_task(PRODUCER).start_from_trigger is False
 
 
@@ -190,8 +209,10 @@ def test_local_mode_renders_the_after_each_tasks_of_the_manifest(local_dag, mani
     nodes = manifest["nodes"].values()
     models = sum(1 for n in nodes if n["resource_type"] == "model")
     detached = sum(1 for n in nodes if n["resource_type"] == "test" and len(n["depends_on"]["nodes"]) > 1)
-    print(f"\n{len(expected)} dbt tasks: {models} models, {detached} detached tests, "
-          f"{sum(1 for n in nodes if n['resource_type'] == 'test')} dbt tests in the manifest")
+    print(
+        f"\n{len(expected)} dbt tasks: {models} models, {detached} detached tests, "
+        f"{sum(1 for n in nodes if n['resource_type'] == 'test')} dbt tests in the manifest"
+    )
     assert models >= 45 and detached >= 20
 
 
@@ -227,7 +248,9 @@ def test_local_mode_detached_tests_run_after_all_their_parents(local_dag, manife
         upstream = task.upstream_task_ids
         for parent in node["depends_on"]["nodes"]:
             assert f"dbt.{names[parent]}.test" in upstream or f"dbt.{names[parent]}.run" in upstream, (
-                task.task_id, parent)
+                task.task_id,
+                parent,
+            )
 
 
 def test_local_mode_model_dependencies_follow_the_refs(local_dag, manifest):
@@ -247,7 +270,8 @@ def test_scheduled_on_any_source_asset(parsed):
     sources = {e.source for e in load_config().endpoints}
     assert len(sources) == 4
     assert [a.uri for a in condition.objects] == [
-        f"postgres://warehouse:5432/warehouse/raw/_{s}" for s in ("rawg", "tcgdex", "pokemontcg", "pokeapi")]
+        f"postgres://warehouse:5432/warehouse/raw/_{s}" for s in ("rawg", "tcgdex", "pokemontcg", "pokeapi")
+    ]
     assert dag.max_active_runs == 1 and dag.catchup is False
     assert {"transform", "dbt"} <= set(dag.tags) and dag.doc_md and "raw/_<source>" in dag.doc_md
 
@@ -272,7 +296,8 @@ def test_schedule_does_not_grow_with_the_endpoint_count(tmp_path):
     hundreds of Assets through DAG.__hash__: ~225k Asset hashes, seconds of every DagBag fill.)"""
     raw = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
     raw["sources"][0]["endpoints"] += [
-        {"name": f"gen_{i:03d}", "path": f"/gen{i}", "record_model": "rawg.Game"} for i in range(500)]
+        {"name": f"gen_{i:03d}", "path": f"/gen{i}", "record_model": "rawg.Game"} for i in range(500)
+    ]
     loaded = parse_config(raw, tmp_path / "endpoints.yaml")
     assert loaded.problems == () and len(loaded.endpoints) >= 500
     condition = cosmos_config.transform_schedule(loaded)
@@ -317,27 +342,54 @@ def test_profile_targets_the_schema_parameter(parsed, monkeypatch):
     assert profile.profile_mapping.profile_args["schema"] == cosmos_config.target_schema()
     monkeypatch.setenv("GMP_DBT_SCHEMA", "analytics_green")
     assert cosmos_config.profile_config().profile_mapping.profile_args["schema"] == "analytics_green"
-    assert cosmos_config.profile_config("analytics_blue").profile_mapping.profile_args["schema"] == "analytics_blue"
+    assert (
+        cosmos_config.profile_config("analytics_blue").profile_mapping.profile_args["schema"]
+        == "analytics_blue"
+    )
 
 
 def test_password_reaches_dbt_only_as_an_environment_variable(monkeypatch):
     secret = "s3cret-Pa55-not-in-files"
-    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", json.dumps(
-        {"conn_type": "postgres", "host": "db.internal", "port": 5432, "login": "dbt", "password": secret,
-         "schema": "warehouse"}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_WAREHOUSE_DB",
+        json.dumps(
+            {
+                "conn_type": "postgres",
+                "host": "db.internal",
+                "port": 5432,
+                "login": "dbt",
+                "password": secret,
+                "schema": "warehouse",
+            }
+        ),
+    )
     profile = cosmos_config.profile_config("analytics_audit")
     contents = profile.profile_mapping.get_profile_file_contents("game_market", "airflow")
     assert secret not in contents
     output = yaml.safe_load(contents)["game_market"]["outputs"]["airflow"]
     assert output["password"] == "{{ env_var('COSMOS_CONN_POSTGRES_PASSWORD') }}"
-    assert (output["schema"], output["host"], output["dbname"]) == ("analytics_audit", "db.internal", "warehouse")
+    assert (output["schema"], output["host"], output["dbname"]) == (
+        "analytics_audit",
+        "db.internal",
+        "warehouse",
+    )
     assert profile.profile_mapping.env_vars == {"COSMOS_CONN_POSTGRES_PASSWORD": secret}
 
 
 def test_a_connection_without_password_still_maps(monkeypatch):
     """The local stack's Postgres uses trust authentication: its connection has no password."""
-    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_DB", json.dumps(
-        {"conn_type": "postgres", "host": "127.0.0.1", "port": 5432, "login": "postgres", "schema": "postgres"}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_WAREHOUSE_DB",
+        json.dumps(
+            {
+                "conn_type": "postgres",
+                "host": "127.0.0.1",
+                "port": 5432,
+                "login": "postgres",
+                "schema": "postgres",
+            }
+        ),
+    )
     profile = cosmos_config.profile_config("analytics_audit")
     assert profile.profile_mapping.env_vars == {"COSMOS_CONN_POSTGRES_PASSWORD": ""}
 
@@ -346,7 +398,9 @@ def test_gate_tasks_can_follow_the_dbt_group():
     """The hook for write-audit-publish: tasks appended after the returned task group run after every dbt task."""
     from airflow.providers.standard.operators.empty import EmptyOperator
 
-    dag, dbt_group = cosmos_config.build_transform_dag(dag_id="transform_hook_check", schema="analytics_audit")
+    dag, dbt_group = cosmos_config.build_transform_dag(
+        dag_id="transform_hook_check", schema="analytics_audit"
+    )
     assert dbt_group.group_id == cosmos_config.DBT_TASK_GROUP_ID
     prepare = EmptyOperator(task_id="prepare", dag=dag)
     gate = EmptyOperator(task_id="gate", dag=dag)
@@ -361,7 +415,9 @@ def test_gate_tasks_can_follow_the_dbt_group():
 # --- the watcher's triggerer side and producer filter (transform.watcher), without Airflow running ---
 
 
-def _end_events(document: dict | None, producer_state: str, try_number: int = 1, has_tests: bool = True) -> list:
+def _end_events(
+    document: dict | None, producer_state: str, try_number: int = 1, has_tests: bool = True
+) -> list:
     """Every event NodeResultsTrigger yields when the producer's results document and state are as given."""
     import asyncio
     from types import SimpleNamespace
@@ -379,8 +435,13 @@ def _end_events(document: dict | None, producer_state: str, try_number: int = 1,
         async def _get_producer_task_status(self):
             return producer_state
 
-    trigger = NodeResultsTrigger(model_unique_id=FACT, producer_task_id=PRODUCER, dag_id="transform_warehouse",
-                                 poke_interval=0.01, has_tests=has_tests)
+    trigger = NodeResultsTrigger(
+        model_unique_id=FACT,
+        producer_task_id=PRODUCER,
+        dag_id="transform_warehouse",
+        poke_interval=0.01,
+        has_tests=has_tests,
+    )
     trigger._reader = Reader
     trigger._task_instance = SimpleNamespace(try_number=try_number, run_id="r1")
 
@@ -406,7 +467,9 @@ def test_end_trigger_ends_the_task_in_the_triggerer():
     assert isinstance(event, TaskSuccessEvent)
     [event] = _end_events(_document("error"), "failed")
     assert isinstance(event, TaskFailedEvent)  # the model failed: Airflow routes it to its retry
-    [event] = _end_events(_document("success", "fail"), "failed")  # tests failed: the worker fails it, no retry
+    [event] = _end_events(
+        _document("success", "fail"), "failed"
+    )  # tests failed: the worker fails it, no retry
     assert type(event) is TriggerEvent and event.payload["verdict"] == "tests_failed"
     [event] = _end_events(_document("success"), "failed")  # the build stopped before the model's tests ran
     assert isinstance(event, TaskFailedEvent)
@@ -422,14 +485,17 @@ def test_end_trigger_sends_a_retry_back_to_a_worker():
     from airflow.triggers.base import TriggerEvent
 
     [event] = _end_events(_document("error"), "failed", try_number=2)
-    assert type(event) is TriggerEvent and event.payload["verdict"] == "retry_on_worker"  # -> dbt build --select
+    assert (
+        type(event) is TriggerEvent and event.payload["verdict"] == "retry_on_worker"
+    )  # -> dbt build --select
 
 
 def test_end_trigger_serializes_to_itself():
     from game_market_pipeline.transform.watcher import END_TRIGGER_PATH, NodeResultsTrigger
 
-    trigger = NodeResultsTrigger(model_unique_id="model.game_market.dim_date", producer_task_id=PRODUCER,
-                                 dag_id="d", has_tests=True)
+    trigger = NodeResultsTrigger(
+        model_unique_id="model.game_market.dim_date", producer_task_id=PRODUCER, dag_id="d", has_tests=True
+    )
     path, kwargs = trigger.serialize()
     assert path == END_TRIGGER_PATH and kwargs["has_tests"] is True and kwargs["run_id"] is None
     assert NodeResultsTrigger(**kwargs).serialize() == (path, kwargs)
@@ -438,8 +504,10 @@ def test_end_trigger_serializes_to_itself():
 def _node_finished(unique_id: str, status: str, name: str = "NodeFinished"):
     from types import SimpleNamespace
 
-    return SimpleNamespace(info=SimpleNamespace(name=name),
-                           data=SimpleNamespace(node_info=SimpleNamespace(unique_id=unique_id, node_status=status)))
+    return SimpleNamespace(
+        info=SimpleNamespace(name=name),
+        data=SimpleNamespace(node_info=SimpleNamespace(unique_id=unique_id, node_status=status)),
+    )
 
 
 def test_producer_pushes_one_results_document_per_checkpoint(parsed):
@@ -476,8 +544,9 @@ def test_node_results_blame_a_model_for_its_failed_tests_not_for_tests_skipped_b
 
     bridge = "model.game_market.bridge_game_genre"
     fk = "test.game_market.relationships_bridge_game_genre_game_key__fact_games"
-    results = NodeResults({bridge: ["test.game_market.not_null_bridge", fk],
-                           FACT: ["test.game_market.unique_fact_games", fk]})
+    results = NodeResults(
+        {bridge: ["test.game_market.not_null_bridge", fk], FACT: ["test.game_market.unique_fact_games", fk]}
+    )
     results.record(bridge, "success")
     results.record("test.game_market.not_null_bridge", "pass")
     assert judge(results.document(done=False), bridge, True) is Verdict.PENDING  # its fk test not reported
@@ -514,9 +583,12 @@ def test_build_schema_and_ops_schema_come_from_the_config(tmp_path, monkeypatch)
     assert producer.callback_args == {"ops_schema": "ops_blue", "conn_id": "warehouse_db"}
     monkeypatch.setenv("GMP_DBT_SCHEMA", "analytics_green")  # a deployment's override still wins
     assert cosmos_config.target_schema(loaded=loaded) == "analytics_green"
-    source = "\n".join(f.read_text() for f in (DAG_FILE.parents[1] / "include" / "game_market_pipeline" /
-                                                "transform").glob("*.py") if f.name != "run_dbt.py")
-    assert "analytics_audit" not in source and "\"ops\"" not in source
+    source = "\n".join(
+        f.read_text()
+        for f in (DAG_FILE.parents[1] / "include" / "game_market_pipeline" / "transform").glob("*.py")
+        if f.name != "run_dbt.py"
+    )
+    assert "analytics_audit" not in source and '"ops"' not in source
 
 
 def test_execution_mode_and_threads_are_checked(monkeypatch):

@@ -75,7 +75,10 @@ def scratch_pg_url(pg_server_url: str) -> Iterator[str]:
     base, _, _ = pg_server_url.rpartition("/")
     yield f"{base}/{name}"
     with admin.cursor() as cur:
-        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
-                    "AND pid <> pg_backend_pid()", (name,))
+        cur.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+            "AND pid <> pg_backend_pid()",
+            (name,),
+        )
         cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
     admin.close()

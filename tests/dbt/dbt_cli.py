@@ -52,12 +52,23 @@ def run_dbt(args: list[str], *, pg_url: str, schema: str, work_dir: Path, check:
     target_path = work_dir / f"target-{schema}"
     log_path = work_dir / f"logs-{schema}"
     env = {**os.environ, **profile_env(pg_url, schema)}
-    command = [str(venv_dbt_executable()), *args, "--project-dir", str(DBT_PROJECT_DIR),
-               "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target_path),
-               "--log-path", str(log_path)]
+    command = [
+        str(venv_dbt_executable()),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(log_path),
+    ]
     started = time.perf_counter()
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    run = DbtRun(args, result.returncode, result.stdout + result.stderr, time.perf_counter() - started, target_path)
+    run = DbtRun(
+        args, result.returncode, result.stdout + result.stderr, time.perf_counter() - started, target_path
+    )
     print(f"dbt {' '.join(args)} [{schema}]: {run.seconds:.1f}s, exit {run.returncode}")
     if check and result.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{run.output[-6000:]}")

@@ -80,34 +80,72 @@ def records_of(document: Any) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------------------------
 # Constructed TCGdex card details with pricing (shape: SOURCES.md "Pricing"). CONSTRUCTED, not recorded.
 
+
 def constructed_charizard(day: int = 0) -> dict[str, Any]:
     """CONSTRUCTED: TCGdex detail of swsh4-25 (the card pokemontcg.io documents) with both price providers."""
     updated = f"2026-01-{5 + day:02d}T01:00:00.000Z"
     bump = round(0.5 * day, 2)
     return {
-        "category": "Pokemon", "id": "swsh4-25", "illustrator": "Ryuta Fuse",
-        "image": "https://assets.tcgdex.net/en/swsh/swsh4/25", "localId": "25", "name": "Charizard",
+        "category": "Pokemon",
+        "id": "swsh4-25",
+        "illustrator": "Ryuta Fuse",
+        "image": "https://assets.tcgdex.net/en/swsh/swsh4/25",
+        "localId": "25",
+        "name": "Charizard",
         "rarity": "Rare",
-        "set": {"cardCount": {"official": 185, "total": 203}, "id": "swsh4",
-                "logo": "https://assets.tcgdex.net/en/swsh/swsh4/logo", "name": "Vivid Voltage",
-                "symbol": "https://assets.tcgdex.net/univ/swsh/swsh4/symbol"},
+        "set": {
+            "cardCount": {"official": 185, "total": 203},
+            "id": "swsh4",
+            "logo": "https://assets.tcgdex.net/en/swsh/swsh4/logo",
+            "name": "Vivid Voltage",
+            "symbol": "https://assets.tcgdex.net/univ/swsh/swsh4/symbol",
+        },
         "variants": {"firstEdition": False, "holo": False, "normal": True, "reverse": True, "wPromo": False},
-        "dexId": [6], "hp": 170, "types": ["Fire"], "evolveFrom": "Charmeleon", "stage": "Stage2",
-        "retreat": 3, "regulationMark": "D", "legal": {"standard": False, "expanded": True},
+        "dexId": [6],
+        "hp": 170,
+        "types": ["Fire"],
+        "evolveFrom": "Charmeleon",
+        "stage": "Stage2",
+        "retreat": 3,
+        "regulationMark": "D",
+        "legal": {"standard": False, "expanded": True},
         "pricing": {
             "cardmarket": {
-                "updated": updated, "unit": "EUR", "idProduct": 530941,
-                "avg": 9.5 + bump, "low": 8.0 + bump, "trend": 10.25 + bump,
-                "avg1": 9.9 + bump, "avg7": 9.4 + bump, "avg30": 11.0 + bump,
-                "avg-holo": 14.0 + bump, "low-holo": 12.5 + bump, "trend-holo": 15.5 + bump,
-                "avg1-holo": None, "avg7-holo": 14.2 + bump, "avg30-holo": 14.9 + bump,
+                "updated": updated,
+                "unit": "EUR",
+                "idProduct": 530941,
+                "avg": 9.5 + bump,
+                "low": 8.0 + bump,
+                "trend": 10.25 + bump,
+                "avg1": 9.9 + bump,
+                "avg7": 9.4 + bump,
+                "avg30": 11.0 + bump,
+                "avg-holo": 14.0 + bump,
+                "low-holo": 12.5 + bump,
+                "trend-holo": 15.5 + bump,
+                "avg1-holo": None,
+                "avg7-holo": 14.2 + bump,
+                "avg30-holo": 14.9 + bump,
             },
             "tcgplayer": {
-                "updated": updated, "unit": "USD",
-                "normal": {"productId": 224001, "lowPrice": 1.75 + bump, "midPrice": 3.5 + bump,
-                           "highPrice": 12.99 + bump, "marketPrice": 2.8 + bump, "directLowPrice": None},
-                "reverse": {"productId": 224001, "lowPrice": 3.0 + bump, "midPrice": 9.0 + bump,
-                            "highPrice": 100.0, "marketPrice": 3.9 + bump, "directLowPrice": 4.5 + bump},
+                "updated": updated,
+                "unit": "USD",
+                "normal": {
+                    "productId": 224001,
+                    "lowPrice": 1.75 + bump,
+                    "midPrice": 3.5 + bump,
+                    "highPrice": 12.99 + bump,
+                    "marketPrice": 2.8 + bump,
+                    "directLowPrice": None,
+                },
+                "reverse": {
+                    "productId": 224001,
+                    "lowPrice": 3.0 + bump,
+                    "midPrice": 9.0 + bump,
+                    "highPrice": 100.0,
+                    "marketPrice": 3.9 + bump,
+                    "directLowPrice": 4.5 + bump,
+                },
             },
         },
         "updated": updated,
@@ -121,10 +159,21 @@ def constructed_cufant_priced() -> dict[str, Any]:
     card = dict(card)
     card["pricing"] = {
         "cardmarket": {
-            "updated": "2026-01-05T00:00:00.000Z", "unit": "EUR", "idProduct": 476391,
-            "avg": 0.08, "low": 0.02, "trend": 0.09, "avg1": 0.1, "avg7": 0.07, "avg30": 0.08,
-            "avg-holo": None, "low-holo": None, "trend-holo": None,
-            "avg1-holo": None, "avg7-holo": None, "avg30-holo": None,
+            "updated": "2026-01-05T00:00:00.000Z",
+            "unit": "EUR",
+            "idProduct": 476391,
+            "avg": 0.08,
+            "low": 0.02,
+            "trend": 0.09,
+            "avg1": 0.1,
+            "avg7": 0.07,
+            "avg30": 0.08,
+            "avg-holo": None,
+            "low-holo": None,
+            "trend-holo": None,
+            "avg1-holo": None,
+            "avg7-holo": None,
+            "avg30-holo": None,
         },
         "tcgplayer": None,
     }
@@ -134,6 +183,7 @@ def constructed_cufant_priced() -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------------------
 # What each staging table gets, in ingestion order: (label, records).
+
 
 @dataclass(frozen=True)
 class Capture:
@@ -147,14 +197,28 @@ def _files(api: str, names: Iterable[str]) -> list[Capture]:
 
 def day_one_captures() -> dict[str, list[Capture]]:
     """Table name -> captures, in the order they are ingested (later = newer version)."""
-    games = _files("rawg", [f"games__{i}.json" for i in range(1, 10)]
-                   + ["games_result_item__1.json", "games_results_array__1.json"])
-    games += [Capture(f"rawg/{name} (detail as a newer version)", records_of(read_sample("rawg", name)))
-              for name in ("game_detail__1.json", "game_detail__2.json", "game_detail__3.json")]
-    tcgdex_cards = _files("tcgdex", ["cards_detail_DOCEXAMPLE__1.json", "cards_detail__1.json",
-                                     "cards_detail__2.json", "cards_detail__3.json"])
-    tcgdex_cards += [Capture("CONSTRUCTED tcgdex card with pricing (swsh4-25)", [constructed_charizard(0)]),
-                     Capture("CONSTRUCTED tcgdex card with pricing (swsh1-136)", [constructed_cufant_priced()])]
+    games = _files(
+        "rawg",
+        [f"games__{i}.json" for i in range(1, 10)]
+        + ["games_result_item__1.json", "games_results_array__1.json"],
+    )
+    games += [
+        Capture(f"rawg/{name} (detail as a newer version)", records_of(read_sample("rawg", name)))
+        for name in ("game_detail__1.json", "game_detail__2.json", "game_detail__3.json")
+    ]
+    tcgdex_cards = _files(
+        "tcgdex",
+        [
+            "cards_detail_DOCEXAMPLE__1.json",
+            "cards_detail__1.json",
+            "cards_detail__2.json",
+            "cards_detail__3.json",
+        ],
+    )
+    tcgdex_cards += [
+        Capture("CONSTRUCTED tcgdex card with pricing (swsh4-25)", [constructed_charizard(0)]),
+        Capture("CONSTRUCTED tcgdex card with pricing (swsh1-136)", [constructed_cufant_priced()]),
+    ]
     return {
         "rawg__games": games,
         "rawg__genres": _files("rawg", ["genres__1.json", "genres__2.json", "genres__3.json"]),
@@ -166,16 +230,35 @@ def day_one_captures() -> dict[str, list[Capture]]:
         "tcgdex__series": _files("tcgdex", ["series__1.json", "series__2.json"]),
         "tcgdex__sets": _files("tcgdex", ["sets__1.json"]),
         "tcgdex__cards": tcgdex_cards,
-        "pokemontcg__cards": _files("pokemontcg", [
-            "cards__1.json", "cards__2.json", "cards__3.json", "cards_detail__1.json", "cards_detail__2.json",
-            "cards_detail_DOCEXAMPLE__1.json", "card_object_DOCEXAMPLE__1.json", "cards__4.json",
-            "cards_MERGED__1.json", "cards_detail_MERGED__1.json",
-        ]),
-        "pokemontcg__sets": _files("pokemontcg", ["sets__1.json", "sets__2.json", "sets__3.json",
-                                                   "sets_detail__1.json", "sets_detail__2.json"]),
+        "pokemontcg__cards": _files(
+            "pokemontcg",
+            [
+                "cards__1.json",
+                "cards__2.json",
+                "cards__3.json",
+                "cards_detail__1.json",
+                "cards_detail__2.json",
+                "cards_detail_DOCEXAMPLE__1.json",
+                "card_object_DOCEXAMPLE__1.json",
+                "cards__4.json",
+                "cards_MERGED__1.json",
+                "cards_detail_MERGED__1.json",
+            ],
+        ),
+        "pokemontcg__sets": _files(
+            "pokemontcg",
+            ["sets__1.json", "sets__2.json", "sets__3.json", "sets_detail__1.json", "sets_detail__2.json"],
+        ),
         # The 2018, 2021 and 2026 captures of bulbasaur: three versions, 2026 the latest.
-        "pokeapi__pokemon": _files("pokeapi", ["pokemon_detail__2.json", "pokemon_detail__3.json",
-                                               "pokemon_detail__1.json", "pokemon_detail__4.json"]),
+        "pokeapi__pokemon": _files(
+            "pokeapi",
+            [
+                "pokemon_detail__2.json",
+                "pokemon_detail__3.json",
+                "pokemon_detail__1.json",
+                "pokemon_detail__4.json",
+            ],
+        ),
         "pokeapi__generation": _files("pokeapi", ["generation_detail__1.json", "generation_detail__2.json"]),
     }
 
@@ -191,13 +274,22 @@ class RawRow:
     source_uri: str
 
 
-def rows_for(table: str, captures: list[Capture], start: datetime, primary_key: str = "id") -> Iterator[RawRow]:
+def rows_for(
+    table: str, captures: list[Capture], start: datetime, primary_key: str = "id"
+) -> Iterator[RawRow]:
     for position, capture in enumerate(captures):
         ingested_at = start + timedelta(minutes=10 * position)
         run_id = f"fixture__{table}__{position:02d}"
         for record in capture.records:
-            yield RawRow(table, str(record[primary_key]), content_hash(record), record, ingested_at, run_id,
-                         f"s3://game-market-lake/bronze/{table.replace('__', '/')}/{run_id}.parquet")
+            yield RawRow(
+                table,
+                str(record[primary_key]),
+                content_hash(record),
+                record,
+                ingested_at,
+                run_id,
+                f"s3://game-market-lake/bronze/{table.replace('__', '/')}/{run_id}.parquet",
+            )
 
 
 def create_raw_tables(conn: Any, tables: Iterable[str]) -> None:
@@ -225,7 +317,9 @@ def insert_rows(conn: Any, rows: Iterable[RawRow]) -> int:
                 f'INSERT INTO {RAW_SCHEMA}."{table}" '
                 "(_record_key, _content_hash, payload, _ingested_at, _run_id, _source_uri) VALUES %s "
                 "ON CONFLICT (_record_key, _content_hash) DO NOTHING RETURNING 1",
-                values, page_size=500, fetch=True,
+                values,
+                page_size=500,
+                fetch=True,
             )
             inserted += len(result)
     conn.commit()

@@ -18,7 +18,8 @@ DBT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 
 def test_committed_sources_yml_is_in_sync_with_the_config():
     assert SOURCES_YML.read_text(encoding="utf-8") == render_sources_yaml(), (
-        "dbt/models/staging/_sources.yml is out of sync with include/config/endpoints.yaml: run `make dbt-sources`")
+        "dbt/models/staging/_sources.yml is out of sync with include/config/endpoints.yaml: run `make dbt-sources`"
+    )
     assert sources_main(["--check"]) == 0
 
 
@@ -35,14 +36,21 @@ def test_every_endpoint_is_a_source_table_with_freshness():
         freshness = table["config"]["freshness"]
         assert freshness["warn_after"]["count"] < freshness["error_after"]["count"]
         assert [c["name"] for c in table["columns"]] == [
-            "_record_key", "_content_hash", "payload", "_ingested_at", "_run_id", "_source_uri"]
+            "_record_key",
+            "_content_hash",
+            "payload",
+            "_ingested_at",
+            "_run_id",
+            "_source_uri",
+        ]
 
 
 def test_sources_follow_the_config(tmp_path):
     """A new endpoint in the config is a new source table; nothing about sources is hand-written."""
     raw = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
-    raw["sources"][0]["endpoints"].append({"name": "creators", "path": "/creators", "record_model": "rawg.Game",
-                                           "schedule": "@weekly"})
+    raw["sources"][0]["endpoints"].append(
+        {"name": "creators", "path": "/creators", "record_model": "rawg.Game", "schedule": "@weekly"}
+    )
     changed = parse_config(raw, tmp_path / "endpoints.yaml")
     document = build_sources(changed)
     rawg = next(s for s in document["sources"] if s["name"] == "rawg")
@@ -55,7 +63,8 @@ def test_sources_follow_the_config(tmp_path):
 def test_committed_manifest_is_up_to_date():
     differences = manifest_module.check_manifest()
     assert differences == {"missing_from_committed": [], "gone_from_project": [], "changed": []}, (
-        "dbt/target/manifest.json is stale: run `make dbt-manifest`")
+        "dbt/target/manifest.json is stale: run `make dbt-manifest`"
+    )
 
 
 def test_manifest_fingerprint_ignores_run_and_machine_details_but_not_code():
@@ -65,7 +74,10 @@ def test_manifest_fingerprint_ignores_run_and_machine_details_but_not_code():
     for node in moved["nodes"].values():
         node.update(database="other_db", schema="other_schema", created_at=0)
     assert manifest_module.manifest_differences(committed, moved) == {
-        "missing_from_committed": [], "gone_from_project": [], "changed": []}
+        "missing_from_committed": [],
+        "gone_from_project": [],
+        "changed": [],
+    }
     edited = json.loads(json.dumps(committed))
     edited["nodes"]["model.game_market.fact_games"]["raw_code"] += "\n-- edited"
     del edited["nodes"]["model.game_market.dim_tag"]

@@ -118,10 +118,16 @@ def test_the_image_has_no_dev_tools(image, venv, tmp_path) -> None:
         timeout=120,
     )
     assert found.returncode == 0, found.stderr[-2000:]
-    assert json.loads(found.stdout.strip().splitlines()[-1]) == {"gmp_dev": False, "bench": False, "tests": False}
+    assert json.loads(found.stdout.strip().splitlines()[-1]) == {
+        "gmp_dev": False,
+        "bench": False,
+        "tests": False,
+    }
     laid_out = [p.relative_to(root).as_posix() for p in root.rglob("*")]
     assert any(p.endswith("include/game_market_pipeline/__init__.py") for p in laid_out), laid_out[:20]
-    assert [p for p in laid_out if p.split("/")[-1] in ("recordings", "gmp_dev", "run_dbt.py", "stack.py")] == []
+    assert [
+        p for p in laid_out if p.split("/")[-1] in ("recordings", "gmp_dev", "run_dbt.py", "stack.py")
+    ] == []
 
 
 def test_a_missing_copy_breaks_the_rehearsal(image, venv, tmp_path) -> None:

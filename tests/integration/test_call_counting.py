@@ -43,9 +43,7 @@ def test_every_attempt_is_counted_killed_and_retried_ones_too(harness, s3_endpoi
         replay.add_fault(r"/games", "500", times=2)
         endpoint = harness.endpoint("rawg", "games", parallel_pages=1)
         settings = ApiSettings(replay.base_url("rawg"), FAKE_RAWG_KEY, 1000.0, 1000, 10.0)
-        result, loaded = harness.run(
-            endpoint, settings=settings, part_records=PART_RECORDS
-        )
+        result, loaded = harness.run(endpoint, settings=settings, part_records=PART_RECORDS)
         sent = replay.stats()["requests"]
 
     assert loaded.copied == GAMES

@@ -84,9 +84,7 @@ def test_load_killed_at_a_random_point_then_rerun_loads_exactly(harness, s3_endp
     where = f"seed {SEED}, trial {trial}"
     with ReplayServer(rawg_key=FAKE_RAWG_KEY, synthetic_games=GAMES, latency_ms=0) as replay:
         endpoint = harness.endpoint("rawg", "games")
-        extracted = harness.extract(
-            endpoint, settings=_settings(replay), part_records=PART_RECORDS
-        )
+        extracted = harness.extract(endpoint, settings=_settings(replay), part_records=PART_RECORDS)
     name = f"chaos-load-{trial}"
     child = start_load_child(harness, s3_endpoint, extracted.manifest_uri, name)
     # A random moment of the load's transaction: right at its start, or up to ~0.3 s into it.
@@ -139,9 +137,7 @@ def test_loads_overlap_at_random_while_one_is_killed(harness, s3_endpoint):
     extracted = {key: harness.extract(endpoint) for key, endpoint in endpoints.items()}
     with ReplayServer(rawg_key=FAKE_RAWG_KEY, synthetic_games=GAMES, latency_ms=0) as replay:
         games = harness.endpoint("rawg", "games")
-        games_landing = harness.extract(
-            games, settings=_settings(replay), part_records=PART_RECORDS
-        )
+        games_landing = harness.extract(games, settings=_settings(replay), part_records=PART_RECORDS)
     jobs = keys + [rng.choice(keys) for _ in range(3)]
     rng.shuffle(jobs)
     jitter = [rng.uniform(0, 0.2) for _ in jobs]

@@ -30,7 +30,9 @@ def credits_in_details(cur, plural: str) -> set[tuple[int, int]]:
 def test_every_game_has_the_developer_and_publisher_rows_its_detail_names(harness, tmp_path):
     games = harness.endpoint("rawg", "games")
     details = harness.endpoint("rawg", "game_details")
-    details = details.model_copy(update={"details_of": details.details_of.model_copy(update={"max_calls_per_run": 10_000})})
+    details = details.model_copy(
+        update={"details_of": details.details_of.model_copy(update={"max_calls_per_run": 10_000})}
+    )
     harness.run(games, DAY, "run-1")
     _, loaded = harness.run(details, DAY, "run-1")
     assert loaded.status == "loaded"
@@ -57,4 +59,6 @@ def test_every_game_has_the_developer_and_publisher_rows_its_detail_names(harnes
                 len(with_credits),
                 len(fact_games),
             )
-            print(f"bridge_game_{member}: {len(bridged)} rows, {len(with_credits)} of {len(fact_games)} games")
+            print(
+                f"bridge_game_{member}: {len(bridged)} rows, {len(with_credits)} of {len(fact_games)} games"
+            )

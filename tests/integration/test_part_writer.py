@@ -81,8 +81,4 @@ def test_an_empty_part_is_a_valid_empty_parquet_file(s3_endpoint, s3_bucket):
     )
     body = client.get_object(Bucket=s3_bucket, Key=checkpoint.key)["Body"].read()
     assert pq.read_table(io.BytesIO(body)).num_rows == 0
-    assert (
-        checkpoint.records == 0
-        and checkpoint.quarantine_key is None
-        and checkpoint.first_page is None
-    )
+    assert checkpoint.records == 0 and checkpoint.quarantine_key is None and checkpoint.first_page is None

@@ -16,8 +16,14 @@ pytestmark = pytest.mark.integration
 
 
 def _client(replay) -> ApiClient:
-    return ApiClient(replay.base_url("rawg"), Auth(kind=AuthKind.QUERY_PARAM, name="key"), FAKE_RAWG_KEY,
-                     TokenBucket(1000, 1000), timeout_seconds=5, source="rawg")
+    return ApiClient(
+        replay.base_url("rawg"),
+        Auth(kind=AuthKind.QUERY_PARAM, name="key"),
+        FAKE_RAWG_KEY,
+        TokenBucket(1000, 1000),
+        timeout_seconds=5,
+        source="rawg",
+    )
 
 
 def test_client_paces_itself_by_the_quota_headers_and_never_hits_429(clean_replay_server):

@@ -82,7 +82,9 @@ def test_a_walk_stops_at_the_budget_and_the_next_windows_resume_it_without_loss_
     ((status, message),) = harness.query("SELECT status, message FROM ops.ingest_runs")
     assert status == "budget_exhausted" and f"resumes at page {per_day + 1}" in message
     # A retry of the same date is done: its landing is complete (zero calls).
-    again = harness.extract(games, DAY, "run-1b", gate=SharedCallBudget(harness.connect, "ops", "rawg", 0, None))
+    again = harness.extract(
+        games, DAY, "run-1b", gate=SharedCallBudget(harness.connect, "ops", "rawg", 0, None)
+    )
     assert again.already_complete and again.api_calls == 0
 
     # Day 2, a new budget window: the same walk continues at page 5 and stops again at page 9.
@@ -103,7 +105,10 @@ def test_a_walk_stops_at_the_budget_and_the_next_windows_resume_it_without_loss_
     manifest = harness.manifest(result)
     assert loaded.status == "loaded" and "status" not in manifest and manifest["count_check"] == "ok"
     assert harness.replay.stats()["requests"] == 2 == result.api_calls
-    assert manifest["window_end"] == DAY.isoformat() and manifest["resumed_from"] == (DAY + timedelta(days=1)).isoformat()
+    assert (
+        manifest["window_end"] == DAY.isoformat()
+        and manifest["resumed_from"] == (DAY + timedelta(days=1)).isoformat()
+    )
     # Every game exactly once, over three runs of 4 + 4 + 2 page calls: nothing lost, nothing twice.
     assert staged_games(harness) == (GAMES, GAMES)
     assert harness.query("SELECT sum(calls) FROM ops.api_calls WHERE source = 'rawg'") == [(10,)]
@@ -116,7 +121,9 @@ def test_a_walk_stops_at_the_budget_and_the_next_windows_resume_it_without_loss_
 
     # Day 4: an ordinary incremental run whose window starts where the stopped walk's ended.
     result, _ = run_under_budget(harness, games, DAY + timedelta(days=3), "run-4", 1000)
-    assert harness.manifest(result)["filters"] == {"updated": f"{DAY.isoformat()},{(DAY + timedelta(days=3)).isoformat()}"}
+    assert harness.manifest(result)["filters"] == {
+        "updated": f"{DAY.isoformat()},{(DAY + timedelta(days=3)).isoformat()}"
+    }
 
 
 def test_a_budget_spent_before_the_first_page_lands_nothing_and_resumes_from_the_start(games_harness):
@@ -138,7 +145,10 @@ def test_two_endpoints_of_one_source_walking_at_once_never_exceed_the_budget_tog
     its own gate on the warehouse: the calls the API received never pass the shared budget."""
     harness = games_harness
     tags = harness.endpoint("rawg", "tags")
-    endpoints = [harness.endpoint("rawg", "games"), tags.model_copy(update={"params": {**tags.params, "page_size": 1}})]
+    endpoints = [
+        harness.endpoint("rawg", "games"),
+        tags.model_copy(update={"params": {**tags.params, "page_size": 1}}),
+    ]
     errors: list[BaseException] = []
     results: dict[str, Any] = {}
     measured = []
@@ -160,12 +170,17 @@ def test_two_endpoints_of_one_source_walking_at_once_never_exceed_the_budget_tog
             thread.join(timeout=120)
         assert not errors, errors
         sent = harness.replay.stats()["requests"]
-        counted = harness.query("SELECT coalesce(sum(calls), 0) FROM ops.api_calls WHERE source = 'rawg'")[0][0]
+        counted = harness.query("SELECT coalesce(sum(calls), 0) FROM ops.api_calls WHERE source = 'rawg'")[0][
+            0
+        ]
         measured.append((per_day, sent))
         assert sent == counted == per_day, (per_day, sent, counted)
         # 20 pages wanted, fewer allowed: at least one walk stopped, each landed what it fetched.
         assert "budget_exhausted" in {loaded.status for _, loaded in results.values()}
-        assert sum(loaded.records for _, loaded in results.values()) == 40 * results["games"][0].api_calls + results["tags"][0].api_calls
+        assert (
+            sum(loaded.records for _, loaded in results.values())
+            == 40 * results["games"][0].api_calls + results["tags"][0].api_calls
+        )
         assert harness.query("SELECT coalesce(sum(outstanding), 0) FROM ops.call_budget_grants") == [(0,)]
         # Start afresh for the next budget: an empty warehouse and bucket of this date's landings.
         execute(harness, "TRUNCATE ops.api_calls, ops.call_budget_grants, ops.ingest_runs, ops.ingest_calls")
@@ -197,4 +212,6 @@ def test_a_fan_out_page_takes_all_its_detail_grants_or_none_and_resumes_at_that_
     by_path = harness.replay.stats()["by_path"]
     details = {path: n for path, n in by_path.items() if detail.search(path)}
     assert len(details) == total and set(details.values()) == {1}
-    assert harness.query("SELECT count(*), count(DISTINCT _record_key) FROM raw.tcgdex__cards") == [(total, total)]
+    assert harness.query("SELECT count(*), count(DISTINCT _record_key) FROM raw.tcgdex__cards") == [
+        (total, total)
+    ]

@@ -46,7 +46,9 @@ def test_a_walk_stopped_by_the_budget_succeeds_records_budget_exhausted_and_aler
     assert "ingest__rawg__games.load_to_staging" in output and "resumes where this one stopped" in output
     assert sent == per_day
     db = sqlite3.connect(home / "airflow.db")
-    states = db.execute("SELECT task_id, state FROM task_instance WHERE dag_id = 'ingest__rawg__games'").fetchall()
+    states = db.execute(
+        "SELECT task_id, state FROM task_instance WHERE dag_id = 'ingest__rawg__games'"
+    ).fetchall()
     db.close()
     assert sorted(states) == [("extract_to_bronze", "success"), ("load_to_staging", "success")]
     conn = psycopg2.connect(fresh_pg_url)

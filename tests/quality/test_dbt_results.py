@@ -102,8 +102,12 @@ def test_dbt_build_check_from_task_states():
 
 def test_dbt_build_check_judges_the_watcher_node_tasks_not_the_producer():
     """WATCHER mode: fact_games failed in the one build, its task's retry rebuilt it: the build is complete."""
-    recovered = {"dbt.dbt_producer_watcher": "failed", "dbt.dbt_producer_watcher_done": "upstream_failed",
-                 "dbt.fact_games_run": "success", "dbt.dim_date_run": "success"}
+    recovered = {
+        "dbt.dbt_producer_watcher": "failed",
+        "dbt.dbt_producer_watcher_done": "upstream_failed",
+        "dbt.fact_games_run": "success",
+        "dbt.dim_date_run": "success",
+    }
     ok = dbt_build_check(recovered)
     assert ok.passed and ok.detail == "2 dbt task(s), all successful"
     bad = dbt_build_check({**recovered, "dbt.fact_games_run": "failed"})

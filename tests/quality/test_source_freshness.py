@@ -10,8 +10,8 @@ import psycopg2
 import pytest
 
 from game_market_pipeline.config.loader import load_config
-from game_market_pipeline.health.queries import FRESHNESS_GRACE
 from game_market_pipeline.config.quality import AlertSettings
+from game_market_pipeline.health.queries import FRESHNESS_GRACE
 from game_market_pipeline.quality.notifier import QualityAlertNotifier
 from game_market_pipeline.quality.source_freshness import ALERT_SUBJECT, check_source_freshness
 from game_market_pipeline.warehouse.migrate import ensure_migrated
@@ -46,7 +46,9 @@ def test_one_alert_lists_exactly_the_late_endpoints(fresh_pg_url, caplog, capsys
         every = timedelta(days=1)
         _landed(conn, on_time.source, on_time.name, "loaded", NOW - every)
         # Older than the interval plus its grace: late, whatever came after it that did not land.
-        _landed(conn, late.source, late.name, "loaded", NOW - every * (1 + FRESHNESS_GRACE) - timedelta(hours=1))
+        _landed(
+            conn, late.source, late.name, "loaded", NOW - every * (1 + FRESHNESS_GRACE) - timedelta(hours=1)
+        )
         _landed(conn, late.source, late.name, "failed_count_mismatch", NOW - timedelta(hours=2))
         # A walk stopped at its budget for days has not landed a complete date: late too.
         _landed(conn, stuck.source, stuck.name, "loaded", NOW - timedelta(days=4))

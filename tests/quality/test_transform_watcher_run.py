@@ -80,7 +80,9 @@ def transform_airflow(tmp_path_factory, pg_server_url):
     config["dag_defaults"].update(retries=2, retry_delay_seconds=1)  # quick retries of a failed model
     config["quality"]["gate"] = {"poke_interval_seconds": 1, "timeout_seconds": 120}
     config["warehouse"]["audit_schema"] = schemas.audit
-    config["quality"]["promotion"].update(production_schema=schemas.production, previous_schema=schemas.previous)
+    config["quality"]["promotion"].update(
+        production_schema=schemas.production, previous_schema=schemas.previous
+    )
     config_path = root / "endpoints.yaml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     dags = root / "dags"
@@ -105,10 +107,22 @@ def transform_airflow(tmp_path_factory, pg_server_url):
     log = open(root / "airflow.log", "w")  # noqa: SIM115 - closed below
     runner = subprocess.Popen(
         [sys.executable, "-m", "tests.quality.airflow_runner", str(results)],
-        env=env, cwd=PROJECT_ROOT, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdin=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
-    yield {"runner": runner, "results": results, "log": root / "airflow.log", "steps": [0], "url": url,
-           "schemas": schemas, "ops": ops}
+    yield {
+        "runner": runner,
+        "results": results,
+        "log": root / "airflow.log",
+        "steps": [0],
+        "url": url,
+        "schemas": schemas,
+        "ops": ops,
+    }
     runner.stdin.close()
     try:
         runner.wait(timeout=5)
@@ -143,7 +157,9 @@ def _dbt_invocations(url: str, ops: str, build_id: str) -> list[str]:
     """The task of every dbt invocation of a build (its run_results.json stored by the Cosmos callback)."""
     conn = psycopg2.connect(url)
     with conn.cursor() as cur:
-        cur.execute(f'SELECT task_id FROM "{ops}".dbt_run_results WHERE build_id = %s ORDER BY id', (build_id,))
+        cur.execute(
+            f'SELECT task_id FROM "{ops}".dbt_run_results WHERE build_id = %s ORDER BY id', (build_id,)
+        )
         rows = [r[0] for r in cur.fetchall()]
     conn.close()
     return rows
@@ -152,8 +168,11 @@ def _dbt_invocations(url: str, ops: str, build_id: str) -> list[str]:
 def _dbt_checks(url: str, ops: str, build_id: str) -> dict[str, bool]:
     conn = psycopg2.connect(url)
     with conn.cursor() as cur:
-        cur.execute(f'SELECT check_id, passed FROM "{ops}".quality_results WHERE build_id = %s '
-                    "AND check_id LIKE 'dbt.%%'", (build_id,))
+        cur.execute(
+            f'SELECT check_id, passed FROM "{ops}".quality_results WHERE build_id = %s '
+            "AND check_id LIKE 'dbt.%%'",
+            (build_id,),
+        )
         rows = dict(cur.fetchall())
     conn.close()
     return rows
@@ -207,7 +226,9 @@ def test_one_build_per_run_and_a_failing_model_blocks_the_promotion(transform_ai
     assert schema_builds(conn, schemas)["production"] == b1
     conn.close()
     # one build, then each retry of the failed model re-ran that model alone (`dbt build --select fact_games`)
-    assert _dbt_invocations(airflow["url"], airflow["ops"], b2) == [PRODUCER] + [f"dbt.{FAILING_MODEL}_run"] * 2
+    assert (
+        _dbt_invocations(airflow["url"], airflow["ops"], b2) == [PRODUCER] + [f"dbt.{FAILING_MODEL}_run"] * 2
+    )
     assert f"Retry attempt #2 – Running model 'model.game_market.{FAILING_MODEL}'" in log
     checks = _dbt_checks(airflow["url"], airflow["ops"], b2)
     assert checks[f"dbt.model.game_market.{FAILING_MODEL}"] is False

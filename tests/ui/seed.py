@@ -101,7 +101,9 @@ def seed_quality_and_production(pg_url: str) -> None:
             if verdict.passed:
                 prepare_audit(conn, build, SCHEMAS)
                 with conn.cursor() as cur:  # the build's one "model"
-                    cur.execute("CREATE TABLE analytics_audit.fact_games AS SELECT %s::text AS build", (build,))
+                    cur.execute(
+                        "CREATE TABLE analytics_audit.fact_games AS SELECT %s::text AS build", (build,)
+                    )
                 conn.commit()
                 promote(conn, build, SCHEMAS, checks_summary=verdict.summary(), requested_by=build)
     finally:

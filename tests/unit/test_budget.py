@@ -29,7 +29,9 @@ def _config_with(tmp_path, change) -> object:
 
 
 def _endpoint(raw: dict, source: str, name: str) -> dict:
-    return next(e for e in next(s for s in raw["sources"] if s["name"] == source)["endpoints"] if e["name"] == name)
+    return next(
+        e for e in next(s for s in raw["sources"] if s["name"] == source)["endpoints"] if e["name"] == name
+    )
 
 
 def test_the_committed_config_fits_every_budget_it_declares(capsys):
@@ -43,7 +45,9 @@ def test_the_committed_config_fits_every_budget_it_declares(capsys):
 
 
 def test_a_weekly_full_developer_list_does_not_fit_rawgs_free_tier(tmp_path, capsys):
-    loaded = _config_with(tmp_path, lambda raw: _endpoint(raw, "rawg", "developers").update(schedule="@weekly"))
+    loaded = _config_with(
+        tmp_path, lambda raw: _endpoint(raw, "rawg", "developers").update(schedule="@weekly")
+    )
     text, ok = report(loaded)
     assert not ok and "rawg" in text and "OVER" in text
     assert main(["--config", str(loaded.path)]) == 1
@@ -73,8 +77,17 @@ def test_the_estimate_follows_schedule_page_size_totals_and_fan_out():
 
 @pytest.mark.parametrize(
     ("schedule", "per_day"),
-    [("@daily", 1), ("@weekly", 1 / 7), ("@hourly", 24), (None, 0), ("0 6 * * *", 1), ("*/30 * * * *", 48),
-     ("0 3 * * 1", 1 / 7), ("0 3 * * 1-5", 5 / 7), ("0 0 1 * *", 1 / DAYS_PER_MONTH)],
+    [
+        ("@daily", 1),
+        ("@weekly", 1 / 7),
+        ("@hourly", 24),
+        (None, 0),
+        ("0 6 * * *", 1),
+        ("*/30 * * * *", 48),
+        ("0 3 * * 1", 1 / 7),
+        ("0 3 * * 1-5", 5 / 7),
+        ("0 0 1 * *", 1 / DAYS_PER_MONTH),
+    ],
 )
 def test_runs_per_day_of_presets_and_cron(schedule, per_day):
     assert runs_per_day(schedule) == pytest.approx(per_day)
@@ -92,8 +105,9 @@ def test_an_endpoint_without_totals_cannot_be_estimated(tmp_path):
 
 
 def test_details_of_a_missing_list_endpoint_is_a_problem(tmp_path):
-    loaded = _config_with(tmp_path, lambda raw: _endpoint(raw, "rawg", "game_details")["details_of"].update(
-        endpoint="gamez"))
+    loaded = _config_with(
+        tmp_path, lambda raw: _endpoint(raw, "rawg", "game_details")["details_of"].update(endpoint="gamez")
+    )
     text, ok = report(loaded)
     assert not ok and "'gamez' is not an endpoint of source 'rawg'" in text
 

@@ -210,7 +210,9 @@ def test_every_source_broken_leaves_no_config_and_no_noise(raw_config):
         source["base_url"] = 5
     loaded = parse_config(raw_config, Path("f.yaml"))
     assert loaded.config is None and loaded.endpoints == ()
-    assert [(p.source, p.field) for p in loaded.problems] == [(s["name"], "base_url") for s in raw_config["sources"]]
+    assert [(p.source, p.field) for p in loaded.problems] == [
+        (s["name"], "base_url") for s in raw_config["sources"]
+    ]
 
 
 def test_a_yaml_syntax_error_is_one_problem_naming_file_and_line(tmp_path):

@@ -13,8 +13,11 @@ from game_market_pipeline.ingest.staging import _csv, _with_source
 def test_payloads_with_quotes_commas_newlines_and_unicode_survive_the_csv():
     payloads = ['{"name":"Pokémon, \\"quoted\\"","n":1}', "line one\nline two", "", "😀 中文 \u2028"]
     batch = pa.RecordBatch.from_pydict(
-        {"_record_key": [str(i) for i in range(len(payloads))], "_content_hash": ["h"] * len(payloads),
-         "payload": payloads}
+        {
+            "_record_key": [str(i) for i in range(len(payloads))],
+            "_content_hash": ["h"] * len(payloads),
+            "payload": payloads,
+        }
     )
     rendered = _csv(_with_source(batch, ["_record_key", "_content_hash", "payload"], "s3://b/p.parquet"))
     rows = list(csv.reader(io.StringIO(rendered.read().decode("utf-8"), newline="")))
@@ -31,7 +34,9 @@ def test_the_copy_stream_yields_every_batch_whole_whatever_the_read_size():
     from game_market_pipeline.ingest.staging import _CsvStream
 
     batches = [
-        pa.RecordBatch.from_pydict({"k": [str(i) for i in range(start, start + 50)], "p": ["é,\"x\"\n" * 30] * 50})
+        pa.RecordBatch.from_pydict(
+            {"k": [str(i) for i in range(start, start + 50)], "p": ['é,"x"\n' * 30] * 50}
+        )
         for start in (0, 50, 100)
     ]
     expected = b"".join(_csv(b).read() for b in batches)

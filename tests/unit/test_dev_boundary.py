@@ -32,7 +32,9 @@ def dev_tool_references(source: str) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found += [f"{node.lineno}: import {alias.name}" for alias in node.names if _names_a_dev_tool(alias.name)]
+            found += [
+                f"{node.lineno}: import {alias.name}" for alias in node.names if _names_a_dev_tool(alias.name)
+            ]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             if _names_a_dev_tool(node.module):
                 found.append(f"{node.lineno}: from {node.module} import ...")

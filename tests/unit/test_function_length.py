@@ -10,19 +10,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parents[2] / "include" / "game_market_pipeline"
 MAX_LINES = 80
-
-# TODO(lead, issue 22): remove this list and the xfail below once helper `extract`'s rewrite of
-# ingest/ is merged; these were the ingest functions over the limit on the docs branch.
-INGEST_BEING_REWRITTEN = {
-    "ingest/details.py:extract_details",
-    "ingest/extract.py:extract_endpoint",
-    "ingest/staging.py:load_landing",
-}
-
 
 def long_functions(root: Path = PACKAGE, limit: int = MAX_LINES) -> dict[str, int]:
     """`path:qualified.name` → its line count, for every function over `limit` lines under `root`."""
@@ -58,7 +47,4 @@ def test_the_counter_finds_a_long_function(tmp_path: Path) -> None:
 
 def test_no_function_over_80_lines() -> None:
     over = long_functions()
-    still_in_ingest = {name for name in over if name in INGEST_BEING_REWRITTEN}
-    if still_in_ingest and set(over) == still_in_ingest:
-        pytest.xfail(f"ingest/ is being rewritten (issue 22): {sorted(still_in_ingest)}")
     assert over == {}, "\n".join(f"{name}: {lines} lines (max {MAX_LINES})" for name, lines in over.items())

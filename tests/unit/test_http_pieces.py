@@ -96,13 +96,19 @@ def test_next_link_plans_only_with_the_fields_its_config_names():
     assert bare.after(first, body, 40).url == body["next"]
     # Another API's names work the same way.
     other = make_paginator(
-        NextLinkPaginator(kind="next_link", next_field="links.next", total_field="meta.total", page_param="p",
-                          size_param="n")
+        NextLinkPaginator(
+            kind="next_link",
+            next_field="links.next",
+            total_field="meta.total",
+            page_param="p",
+            size_param="n",
+        )
     )
     body = {"meta": {"total": 50}, "links": {"next": "http://h/items?p=2&n=20"}}
     assert other.total(body) == 50
     assert [r.url for r in other.plan(other.first("/items", {}), body, 20)] == [
-        "http://h/items?p=2&n=20", "http://h/items?p=3&n=20"
+        "http://h/items?p=2&n=20",
+        "http://h/items?p=3&n=20",
     ]
 
 
@@ -185,11 +191,13 @@ def test_quota_delay_reads_the_headers_apis_send():
     # Few left: spread them over the time to the reset (4 left, 50 s: one call per 10 s).
     assert quota_delay({"RateLimit-Remaining": "4", "RateLimit-Reset": "50"}) == pytest.approx(10.0)
     # None left: wait for the reset; the per-window variants count, the smallest wins.
-    assert quota_delay({"X-RateLimit-Remaining-Minute": "0", "X-RateLimit-Remaining-Day": "900",
-                        "X-RateLimit-Reset": "42"}) == pytest.approx(42.0)
+    assert quota_delay(
+        {"X-RateLimit-Remaining-Minute": "0", "X-RateLimit-Remaining-Day": "900", "X-RateLimit-Reset": "42"}
+    ) == pytest.approx(42.0)
     # A reset given as a Unix time; the IETF combined field; Retry-After on a successful answer.
-    assert quota_delay({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1700000030"},
-                       now=1_700_000_000) == pytest.approx(30.0)
+    assert quota_delay(
+        {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1700000030"}, now=1_700_000_000
+    ) == pytest.approx(30.0)
     assert quota_delay({"RateLimit": "limit=100, remaining=1, reset=8"}) == pytest.approx(4.0)
     assert quota_delay({"Retry-After": "7"}) == pytest.approx(7.0)
     # Capped; unparseable values are ignored.

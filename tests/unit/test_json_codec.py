@@ -15,7 +15,9 @@ RECORDINGS = Path(__file__).resolve().parents[2] / "dev" / "gmp_dev" / "replay" 
 
 
 def stdlib_canonical(value) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
 
 
 @pytest.mark.parametrize("mantissa", ["1", "1.2345678901234567", "9.99", "5", "2.5001"])

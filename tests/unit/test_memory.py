@@ -16,8 +16,14 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="gl
 def _run(code: str, *args: str, **env: str) -> dict:
     """Run `code` in a fresh interpreter (no inherited Arrow pool choice); its last line is JSON."""
     clean = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          env={**clean, **env}, timeout=120, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env={**clean, **env},
+        timeout=120,
+        check=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -183,17 +183,41 @@ PRICED_CARD = {
     "name": "Celebi V",
     "pricing": {
         "cardmarket": {
-            "updated": "2025-08-05T00:42:15.000Z", "unit": "EUR", "idProduct": 495137,
-            "avg": 0.35, "low": 0.02, "trend": 0.35, "avg1": 0.2, "avg7": 0.31, "avg30": 0.3,
-            "avg-holo": 1.2, "low-holo": 0.5, "trend-holo": 1.1, "avg1-holo": 1, "avg7-holo": 1.15,
+            "updated": "2025-08-05T00:42:15.000Z",
+            "unit": "EUR",
+            "idProduct": 495137,
+            "avg": 0.35,
+            "low": 0.02,
+            "trend": 0.35,
+            "avg1": 0.2,
+            "avg7": 0.31,
+            "avg30": 0.3,
+            "avg-holo": 1.2,
+            "low-holo": 0.5,
+            "trend-holo": 1.1,
+            "avg1-holo": 1,
+            "avg7-holo": 1.15,
             "avg30-holo": 1.3,
         },
         "tcgplayer": {
-            "updated": "2025-08-05T20:07:54.000Z", "unit": "USD",
-            "normal": {"productId": 208034, "lowPrice": 0.1, "midPrice": 0.3, "highPrice": 2,
-                       "marketPrice": 0.25, "directLowPrice": None},
-            "reverse": {"productId": 208034, "lowPrice": 0.2, "midPrice": 0.5, "highPrice": 3.1,
-                        "marketPrice": 0.41, "directLowPrice": 0.3},
+            "updated": "2025-08-05T20:07:54.000Z",
+            "unit": "USD",
+            "normal": {
+                "productId": 208034,
+                "lowPrice": 0.1,
+                "midPrice": 0.3,
+                "highPrice": 2,
+                "marketPrice": 0.25,
+                "directLowPrice": None,
+            },
+            "reverse": {
+                "productId": 208034,
+                "lowPrice": 0.2,
+                "midPrice": 0.5,
+                "highPrice": 3.1,
+                "marketPrice": 0.41,
+                "directLowPrice": 0.3,
+            },
         },
     },
 }
@@ -244,8 +268,14 @@ def test_pokemontcg_strings_and_null_damage() -> None:
 def test_pokemontcg_slash_dates_and_variant_prices() -> None:
     card = pokemontcg.Card.model_validate(_load("pokemontcg", "cards__4.json")["data"][0])
     assert card.tcgplayer and card.tcgplayer.updatedAt == date(2024, 3, 29)
-    known = {"normal", "holofoil", "reverseHolofoil", "1stEditionHolofoil", "1stEditionNormal",
-             "unlimitedHolofoil"}
+    known = {
+        "normal",
+        "holofoil",
+        "reverseHolofoil",
+        "1stEditionHolofoil",
+        "1stEditionNormal",
+        "unlimitedHolofoil",
+    }
     assert card.tcgplayer.prices and set(card.tcgplayer.prices) <= known
     assert card.cardmarket and card.cardmarket.prices and card.cardmarket.prices.trendPrice is not None
     assert card.set and card.set.updatedAt and card.set.updatedAt.year >= 2020

@@ -93,8 +93,14 @@ def test_rawg_sub_resources_paginate(srv: ReplayServer, http: requests.Session, 
     expected = [item["id"] for item in build_corpus().rawg.lists[resource]]
     _, items = walk_next(http, f"{srv.base_url('rawg')}/{resource}", {"key": KEY, "page_size": 3})
     assert [item["id"] for item in items] == expected
-    model = {"genres": rawg.Genre, "platforms": rawg.Platform, "stores": rawg.Store, "tags": rawg.Tag,
-             "developers": rawg.Developer, "publishers": rawg.Publisher}[resource]
+    model = {
+        "genres": rawg.Genre,
+        "platforms": rawg.Platform,
+        "stores": rawg.Store,
+        "tags": rawg.Tag,
+        "developers": rawg.Developer,
+        "publishers": rawg.Publisher,
+    }[resource]
     assert all(model.model_validate(item) for item in items)
 
 
@@ -114,8 +120,11 @@ def test_rawg_updated_filter(srv: ReplayServer, http: requests.Session) -> None:
     games = build_corpus().rawg.games
     expected = [g["id"] for g in games if "2024-01-01" <= g["updated"][:10] <= "2025-06-30"]
     assert 0 < len(expected) < len(games)
-    pages, items = walk_next(http, srv.base_url("rawg") + "/games",
-                             {"key": KEY, "updated": "2024-01-01,2025-06-30", "page_size": 4})
+    pages, items = walk_next(
+        http,
+        srv.base_url("rawg") + "/games",
+        {"key": KEY, "updated": "2024-01-01,2025-06-30", "page_size": 4},
+    )
     assert [g["id"] for g in items] == expected
     assert pages[0]["count"] == len(expected) and "seo_title" not in pages[0]
     if len(pages) > 1:
@@ -130,7 +139,9 @@ def test_rawg_game_detail(srv: ReplayServer, http: requests.Session) -> None:
     assert http.get(srv.base_url("rawg") + "/games/424242", params={"key": KEY}).status_code == 404
 
 
-def test_every_listed_game_has_a_detail_in_the_recorded_details_shape(srv: ReplayServer, http: requests.Session) -> None:
+def test_every_listed_game_has_a_detail_in_the_recorded_details_shape(
+    srv: ReplayServer, http: requests.Session
+) -> None:
     _, games = walk_next(http, srv.base_url("rawg") + "/games", {"key": KEY, "page_size": 40})
     recorded = srv.app.corpus.rawg.game_details
     developers = {d["id"] for d in srv.app.corpus.rawg.lists["developers"]}
@@ -144,22 +155,31 @@ def test_every_listed_game_has_a_detail_in_the_recorded_details_shape(srv: Repla
         assert detail["developers"] and detail["publishers"]
         if game["id"] not in recorded:
             assert response.headers["X-Replay-Synthetic"] == "1"
-            assert detail["updated"] == game["updated"] and detail["added"] == game["added"]  # follows the list
+            assert (
+                detail["updated"] == game["updated"] and detail["added"] == game["added"]
+            )  # follows the list
             assert {d["id"] for d in detail["developers"]} <= developers
             assert set(recorded[3498]) - {"short_screenshots"} <= set(detail)  # the recorded detail's keys
             assert "short_screenshots" not in detail
             assert all("requirements" in p and "requirements_en" not in p for p in detail["platforms"])
             assert all("url" in store for store in detail["stores"])
             # The same game answers the same detail (deterministic credits).
-            assert http.get(srv.base_url("rawg") + f"/games/{game['id']}", params={"key": KEY}).json() == detail
+            assert (
+                http.get(srv.base_url("rawg") + f"/games/{game['id']}", params={"key": KEY}).json() == detail
+            )
 
 
-def test_quota_headers_then_429_with_retry_after_until_the_window_resets(srv: ReplayServer, http: requests.Session) -> None:
+def test_quota_headers_then_429_with_retry_after_until_the_window_resets(
+    srv: ReplayServer, http: requests.Session
+) -> None:
     srv.set_quota(2, reset_seconds=30)
     url = srv.base_url("rawg") + "/genres"
     first, second, third = (http.get(url, params={"key": KEY}) for _ in range(3))
-    assert (first.status_code, first.headers["X-RateLimit-Remaining"], first.headers["RateLimit-Remaining"]) == (
-        200, "1", "1")
+    assert (
+        first.status_code,
+        first.headers["X-RateLimit-Remaining"],
+        first.headers["RateLimit-Remaining"],
+    ) == (200, "1", "1")
     assert second.status_code == 200 and second.headers["X-RateLimit-Remaining"] == "0"
     assert int(second.headers["RateLimit-Reset"]) <= 30 and second.headers["RateLimit-Limit"] == "2"
     assert third.status_code == 429 and 1 <= int(third.headers["Retry-After"]) <= 30
@@ -193,8 +213,9 @@ def test_tcgdex_lists_are_bare_arrays_and_paginate_opt_in(srv: ReplayServer, htt
         assert items and all(model.model_validate(item).unknown_fields() == set() for item in items)
 
 
-def test_tcgdex_every_listed_card_has_a_valid_priced_detail(srv: ReplayServer,
-                                                             http: requests.Session) -> None:
+def test_tcgdex_every_listed_card_has_a_valid_priced_detail(
+    srv: ReplayServer, http: requests.Session
+) -> None:
     base = srv.base_url("tcgdex")
     recorded = build_corpus().tcgdex.card_details
     providers = {"cardmarket": set(), "tcgplayer": set()}
@@ -213,8 +234,9 @@ def test_tcgdex_every_listed_card_has_a_valid_priced_detail(srv: ReplayServer,
             assert card.attacks is None and card.hp is None  # no invented game stats
         pricing = response.json()["pricing"]
         for provider in providers:
-            providers[provider].add("absent" if provider not in pricing
-                                    else "null" if pricing[provider] is None else "present")
+            providers[provider].add(
+                "absent" if provider not in pricing else "null" if pricing[provider] is None else "present"
+            )
         if pricing.get("cardmarket"):
             assert pricing["cardmarket"]["unit"] == "EUR" and "avg-holo" in pricing["cardmarket"]
         if pricing.get("tcgplayer"):
@@ -276,8 +298,11 @@ def test_pokemontcg_pages(srv: ReplayServer, http: requests.Session, resource: s
     expected = [i["id"] for i in (corpus.cards if resource == "cards" else corpus.sets)]
     seen, page = [], 1
     while True:
-        body = http.get(f"{srv.base_url('pokemontcg')}/{resource}",
-                        params={"page": page, "pageSize": 50}, headers={"X-Api-Key": "any"}).json()
+        body = http.get(
+            f"{srv.base_url('pokemontcg')}/{resource}",
+            params={"page": page, "pageSize": 50},
+            headers={"X-Api-Key": "any"},
+        ).json()
         assert body["page"] == page and body["pageSize"] == 50 and body["totalCount"] == len(expected)
         assert body["count"] == len(body["data"])
         seen.extend(item["id"] for item in body["data"])
@@ -301,8 +326,9 @@ def test_pokemontcg_default_page_and_404(srv: ReplayServer, http: requests.Sessi
 
 
 @pytest.mark.parametrize("resource", ["pokemon", "generation"])
-def test_pokeapi_offset_pages_with_absolute_urls(srv: ReplayServer, http: requests.Session,
-                                                 resource: str) -> None:
+def test_pokeapi_offset_pages_with_absolute_urls(
+    srv: ReplayServer, http: requests.Session, resource: str
+) -> None:
     corpus = build_corpus(pokeapi_pokemon=60).pokeapi  # the corpus the module's server serves
     expected = [i["name"] for i in (corpus.pokemon if resource == "pokemon" else corpus.generations)]
     pages, items = walk_next(http, f"{srv.base_url('pokeapi')}/{resource}")
@@ -454,9 +480,24 @@ def test_cli_serves() -> None:
 
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gmp_dev.replay.server", "--host", "127.0.0.1",
-         "--port", str(port), "--rawg-key", "cli-key", "--synthetic-games", "100", "--latency-ms", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "gmp_dev.replay.server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--rawg-key",
+            "cli-key",
+            "--synthetic-games",
+            "100",
+            "--latency-ms",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_for_port(port, timeout=30, what="replay server")
         body = requests.get(f"http://127.0.0.1:{port}/rawg/api/games", params={"key": "cli-key"}, timeout=5)
@@ -519,13 +560,20 @@ def test_synthetic_games_over_http() -> None:
             games = SyntheticGames(1000, seed=5)
             march = (date(2025, 3, 1), date(2025, 3, 31))
             expected = [i for i in range(1000) if march[0] <= games.updated_at(i).date() <= march[1]]
-            _, window = walk_next(http, server.base_url("rawg") + "/games",
-                                  {"key": KEY, "updated": "2025-03-01,2025-03-31", "page_size": 10})
+            _, window = walk_next(
+                http,
+                server.base_url("rawg") + "/games",
+                {"key": KEY, "updated": "2025-03-01,2025-03-31", "page_size": 10},
+            )
             assert [g["id"] for g in window] == [10_000_000 + i for i in expected]
             response = http.get(server.base_url("rawg") + "/games", params={"key": KEY})
             assert response.headers["X-Replay-Synthetic"] == "1"
-            detail = http.get(server.base_url("rawg") + f"/games/{items[7]['id']}", params={"key": KEY}).json()
-            assert detail["updated"] == items[7]["updated"] and detail["developers"]  # synthetic games have details
+            detail = http.get(
+                server.base_url("rawg") + f"/games/{items[7]['id']}", params={"key": KEY}
+            ).json()
+            assert (
+                detail["updated"] == items[7]["updated"] and detail["developers"]
+            )  # synthetic games have details
             server.add_fault(path="/rawg/api/games", kind="wrong_type")
             broken = http.get(server.base_url("rawg") + "/games", params={"key": KEY}).json()
             assert sum(isinstance(g["id"], dict) for g in broken["results"]) == 1

@@ -49,8 +49,15 @@ def test_part_counts_sum_over_checkpoints():
     a = ValidationStats()
     check_record({"id": "x"}, record_model("rawg.Genre"), "id", a)
     check_record({"id": 1, "name": "Action", "new": 1}, record_model("rawg.Genre"), "id", a)
-    part = {"part": 1, "key": "k", "records": 2, "valid": 1, "invalid": 1, "file_sha256": "f",
-            "records_sha256": "r"}
+    part = {
+        "part": 1,
+        "key": "k",
+        "records": 2,
+        "valid": 1,
+        "invalid": 1,
+        "file_sha256": "f",
+        "records_sha256": "r",
+    }
     checkpoints = [Checkpoint.model_validate({**part, "stats": a.counts()}) for _ in range(2)]
     total = merged_counts(checkpoints)
     assert (total.records, total.invalid, total.drift_counts) == (4, 2, {"new": 2})

@@ -78,8 +78,15 @@ def test_a_stop_then_a_resume_then_the_end_carry_the_window_and_the_records():
     assert resumed is not None and resumed.next_request["index"] == 5
     assert resumed.filters == {"updated": "2026-11-01,2026-11-20"} and resumed.stopped_on == "2026-11-20"
 
-    second = stop_fields(BudgetExhausted("spent", page(9)), resumed, page(9).to_json(), resumed.filters,
-                         date(2026, 11, 21), 400, 160)
+    second = stop_fields(
+        BudgetExhausted("spent", page(9)),
+        resumed,
+        page(9).to_json(),
+        resumed.filters,
+        date(2026, 11, 21),
+        400,
+        160,
+    )
     assert second["resume"]["records_so_far"] == 320 and second["resume"]["window_end"] == "2026-11-20"
     assert second["resumed_from"] == "2026-11-20"
 

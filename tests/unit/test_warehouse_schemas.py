@@ -56,15 +56,27 @@ def test_the_schemas_are_read_from_the_config() -> None:
     assert WarehouseSchemas.from_config(loaded) == WarehouseSchemas(
         raw="landing", ops="pipeline_ops", audit="wap_audit", production="marts", previous="marts_before"
     )
-    assert configured_schemas() == WarehouseSchemas.from_config(parse_config(_raw_config(), DEFAULT_CONFIG_PATH))
+    assert configured_schemas() == WarehouseSchemas.from_config(
+        parse_config(_raw_config(), DEFAULT_CONFIG_PATH)
+    )
 
 
 @pytest.mark.parametrize(
     ("section", "field", "value", "roles"),
     [
         ("warehouse", "ops_schema", "raw", "warehouse.raw_schema and warehouse.ops_schema"),
-        ("warehouse", "audit_schema", "analytics", "warehouse.audit_schema and quality.promotion.production_schema"),
-        ("warehouse", "raw_schema", "analytics_previous", "warehouse.raw_schema and quality.promotion.previous_schema"),
+        (
+            "warehouse",
+            "audit_schema",
+            "analytics",
+            "warehouse.audit_schema and quality.promotion.production_schema",
+        ),
+        (
+            "warehouse",
+            "raw_schema",
+            "analytics_previous",
+            "warehouse.raw_schema and quality.promotion.previous_schema",
+        ),
     ],
 )
 def test_two_roles_sharing_one_schema_are_refused(section, field, value, roles) -> None:

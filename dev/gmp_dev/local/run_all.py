@@ -37,7 +37,9 @@ def migrate_warehouse(url: str) -> None:
     assert (config := load_config()).config is not None
     conn = connect(url)
     try:
-        applied = apply_migrations(conn, config.config.warehouse.ops_schema, config.config.warehouse.raw_schema)
+        applied = apply_migrations(
+            conn, config.config.warehouse.ops_schema, config.config.warehouse.raw_schema
+        )
     finally:
         conn.close()
     if applied:
@@ -149,8 +151,13 @@ def main(argv: list[str] | None = None) -> int:
     config.raise_for_problems()
     dag_ids = args.only or [e.dag_id for e in config.endpoints]
     # Register every DAG once up front: parallel `dags test` runs would race to insert new DAG rows.
-    subprocess.run([airflow_bin(), "dags", "reserialize"], env=env, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [airflow_bin(), "dags", "reserialize"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     print(
         f"running {len(dag_ids)} ingestion DAGs for {args.date} ({args.parallel} at a time); logs in {log_dir}"
     )

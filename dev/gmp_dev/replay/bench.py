@@ -48,7 +48,7 @@ def _walk_next(base: str, page_size: int, max_pages: int, parse: bool) -> tuple[
                 if head.startswith("null", start):
                     url = None
                 else:
-                    url = json.loads(head[start:head.index('",', start) + 1])
+                    url = json.loads(head[start : head.index('",', start) + 1])
                 records += page_size
     return pages, records, size
 
@@ -58,8 +58,11 @@ def _client(args: tuple[str, int, int, int, int, bool]) -> tuple[int, int]:
     pages = size = 0
     with requests.Session() as http:
         for page in range(first_page, last_page + 1, step):
-            response = http.get(f"{base}/rawg/api/games",
-                                params={"key": KEY, "page_size": page_size, "page": page}, timeout=60)
+            response = http.get(
+                f"{base}/rawg/api/games",
+                params={"key": KEY, "page_size": page_size, "page": page},
+                timeout=60,
+            )
             response.raise_for_status()
             if parse:
                 json.loads(response.content)
@@ -68,13 +71,29 @@ def _client(args: tuple[str, int, int, int, int, bool]) -> tuple[int, int]:
     return pages, size
 
 
-def run(games: int, page_size: int, clients: int, max_pages: int | None, parse: bool,
-        seed: int = 0) -> dict[str, Any]:
+def run(
+    games: int, page_size: int, clients: int, max_pages: int | None, parse: bool, seed: int = 0
+) -> dict[str, Any]:
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gmp_dev.replay.server", "--host", LOOPBACK, "--port", str(port),
-         "--rawg-key", KEY, "--synthetic-games", str(games), "--seed", str(seed)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "gmp_dev.replay.server",
+            "--host",
+            LOOPBACK,
+            "--port",
+            str(port),
+            "--rawg-key",
+            KEY,
+            "--synthetic-games",
+            str(games),
+            "--seed",
+            str(seed),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://{LOOPBACK}:{port}"
     total_pages = -(-games // page_size)
     limit = min(total_pages, max_pages or total_pages)
@@ -93,26 +112,36 @@ def run(games: int, page_size: int, clients: int, max_pages: int | None, parse: 
         server.wait(timeout=10)
     concurrent_pages = sum(p for p, _ in results)
     return {
-        "games": games, "page_size": page_size, "pages_pulled": pages, "records_pulled": records,
+        "games": games,
+        "page_size": page_size,
+        "pages_pulled": pages,
+        "records_pulled": records,
         "avg_page_bytes": size // max(pages, 1),
-        "single_client": {"seconds": round(single, 2), "pages_per_s": round(pages / single, 1),
-                          "records_per_s": round(records / single),
-                          "MB_per_s": round(size / single / 1e6, 1)},
-        f"{clients}_clients": {"seconds": round(concurrent, 2),
-                               "pages_per_s": round(concurrent_pages / concurrent, 1),
-                               "records_per_s": round(concurrent_pages * page_size / concurrent)},
+        "single_client": {
+            "seconds": round(single, 2),
+            "pages_per_s": round(pages / single, 1),
+            "records_per_s": round(records / single),
+            "MB_per_s": round(size / single / 1e6, 1),
+        },
+        f"{clients}_clients": {
+            "seconds": round(concurrent, 2),
+            "pages_per_s": round(concurrent_pages / concurrent, 1),
+            "records_per_s": round(concurrent_pages * page_size / concurrent),
+        },
         "parse": parse,
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--games", type=int, default=1_000_000)
     parser.add_argument("--page-size", type=int, default=40)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--max-pages", type=int, default=None,
-                        help="stop after this many pages (default: all)")
+    parser.add_argument(
+        "--max-pages", type=int, default=None, help="stop after this many pages (default: all)"
+    )
     parser.add_argument("--parse", action="store_true", help="also json.loads every page (client cost)")
     args = parser.parse_args(argv)
     print(json.dumps(run(args.games, args.page_size, args.clients, args.max_pages, args.parse), indent=2))

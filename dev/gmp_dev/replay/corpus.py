@@ -73,8 +73,12 @@ def _stride_sample(items: list[dict[str, Any]], limit: int, must: set[str]) -> l
 
 RAWG_SUB_RESOURCES = ("genres", "platforms", "stores", "tags", "developers", "publishers", "creators")
 _RAWG_DETAIL_FILE = {
-    "genres": "genre_detail", "platforms": "platform_detail", "stores": "store_detail",
-    "tags": "tag_detail", "developers": "developer_detail", "publishers": "publisher_detail",
+    "genres": "genre_detail",
+    "platforms": "platform_detail",
+    "stores": "store_detail",
+    "tags": "tag_detail",
+    "developers": "developer_detail",
+    "publishers": "publisher_detail",
     "creators": "creator_detail",
 }
 
@@ -115,8 +119,11 @@ def _load_rawg() -> RawgCorpus:
             load_recording("rawg", p.name)["results"] for p in recording_files("rawg", f"{resource}__*.json")
         )
         sub_details[resource] = {
-            d["id"]: d for d in (load_recording("rawg", p.name)
-                                 for p in recording_files("rawg", f"{_RAWG_DETAIL_FILE[resource]}__*.json"))
+            d["id"]: d
+            for d in (
+                load_recording("rawg", p.name)
+                for p in recording_files("rawg", f"{_RAWG_DETAIL_FILE[resource]}__*.json")
+            )
         }
     parents = load_all("rawg", "platforms_lists_parents__*.json")
     lists["platforms/lists/parents"] = _union(p["results"] for p in parents)
@@ -150,30 +157,40 @@ def _load_tcgdex(card_limit: int) -> TcgdexCorpus:
     details: dict[str, dict[str, Any]] = {}
     # English only (cards_detail_fr__1 is the French localisation). The docs example is the only
     # English capture of swsh3-136; newer real captures win over it.
-    for path in recording_files("tcgdex", "cards_detail_DOCEXAMPLE__*.json") + \
-            recording_files("tcgdex", "cards_detail__*.json"):
+    for path in recording_files("tcgdex", "cards_detail_DOCEXAMPLE__*.json") + recording_files(
+        "tcgdex", "cards_detail__*.json"
+    ):
         detail = load_recording("tcgdex", path.name)
         details[detail["id"]] = detail
     brief_ids = {c["id"] for c in all_cards}
     # Recorded details newer than the list capture (A1-001): their brief is cut from the detail.
     extra_briefs = [
         {k: d[k] for k in ("id", "localId", "name", "image") if k in d}
-        for card_id, d in details.items() if card_id not in brief_ids
+        for card_id, d in details.items()
+        if card_id not in brief_ids
     ]
     # Always served: every recorded detail, and a real id that needs URL-encoding in a detail path.
     must = (set(details) | {"exu-%3F"}) & brief_ids
     cards = _stride_sample(all_cards, card_limit - len(extra_briefs), must) + extra_briefs
-    set_details = {d["id"]: d for d in (load_recording("tcgdex", p.name)
-                                       for p in recording_files("tcgdex", "sets_detail__*.json"))}
+    set_details = {
+        d["id"]: d
+        for d in (load_recording("tcgdex", p.name) for p in recording_files("tcgdex", "sets_detail__*.json"))
+    }
     sets = list(load_recording("tcgdex", "sets__1.json"))
     known_sets = {s["id"] for s in sets}
     for set_id, detail in set_details.items():
         if set_id not in known_sets:
-            sets.append({k: detail[k] for k in ("id", "name", "logo", "symbol") if k in detail}
-                        | {"cardCount": {k: detail["cardCount"][k] for k in ("official", "total")}})
+            sets.append(
+                {k: detail[k] for k in ("id", "name", "logo", "symbol") if k in detail}
+                | {"cardCount": {k: detail["cardCount"][k] for k in ("official", "total")}}
+            )
     series = _union(load_recording("tcgdex", p.name) for p in recording_files("tcgdex", "series__*.json"))
-    serie_details = {d["id"]: d for d in (load_recording("tcgdex", p.name)
-                                         for p in recording_files("tcgdex", "series_detail__*.json"))}
+    serie_details = {
+        d["id"]: d
+        for d in (
+            load_recording("tcgdex", p.name) for p in recording_files("tcgdex", "series_detail__*.json")
+        )
+    }
     serie_of_set: dict[str, dict[str, Any]] = {}
     for serie in serie_details.values():
         for brief in serie.get("sets", []):
@@ -267,8 +284,13 @@ class Corpus:
 
 
 @cache
-def build_corpus(tcgdex_cards: int = DEFAULT_TCGDEX_CARDS,
-                 pokeapi_pokemon: int = DEFAULT_POKEAPI_POKEMON) -> Corpus:
+def build_corpus(
+    tcgdex_cards: int = DEFAULT_TCGDEX_CARDS, pokeapi_pokemon: int = DEFAULT_POKEAPI_POKEMON
+) -> Corpus:
     """Loaded once per process and per size; treat the result as read-only."""
-    return Corpus(rawg=_load_rawg(), tcgdex=_load_tcgdex(tcgdex_cards), pokemontcg=_load_pokemontcg(),
-                  pokeapi=_load_pokeapi(pokeapi_pokemon))
+    return Corpus(
+        rawg=_load_rawg(),
+        tcgdex=_load_tcgdex(tcgdex_cards),
+        pokemontcg=_load_pokemontcg(),
+        pokeapi=_load_pokeapi(pokeapi_pokemon),
+    )

@@ -88,8 +88,14 @@ class Fault:
         return cls(**values)
 
     def describe(self) -> dict[str, Any]:
-        return {"path": self.path, "kind": self.kind, "times": self.times, "retry_after": self.retry_after,
-                "delay": self.delay, "field": self.field}
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "times": self.times,
+            "retry_after": self.retry_after,
+            "delay": self.delay,
+            "field": self.field,
+        }
 
 
 class FaultRegistry:

@@ -137,9 +137,13 @@ class Quota:
             self.used[mount] = used
         remaining = max(0, self.limit - used)
         reset = max(0, round(self.reset_seconds - (now - self.window_started)))
-        headers = {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Remaining": str(remaining),
-                   "RateLimit-Limit": str(self.limit), "RateLimit-Remaining": str(remaining),
-                   "RateLimit-Reset": str(reset)}
+        headers = {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(remaining),
+            "RateLimit-Reset": str(reset),
+        }
         if not allowed:
             headers["Retry-After"] = str(max(1, reset))
         return allowed, headers
@@ -163,17 +167,26 @@ def _int_param(params: dict[str, str], name: str, default: int) -> int:
 class ReplayApp:
     """Routing and response building; no sockets (the handler below does HTTP)."""
 
-    def __init__(self, *, rawg_key: str = DEFAULT_RAWG_KEY, latency_ms: float = 0.0,
-                 synthetic_games: int | None = None, tcgdex_cards: int = DEFAULT_TCGDEX_CARDS,
-                 pokeapi_pokemon: int = DEFAULT_POKEAPI_POKEMON, seed: int = 0, as_of: date | None = None):
+    def __init__(
+        self,
+        *,
+        rawg_key: str = DEFAULT_RAWG_KEY,
+        latency_ms: float = 0.0,
+        synthetic_games: int | None = None,
+        tcgdex_cards: int = DEFAULT_TCGDEX_CARDS,
+        pokeapi_pokemon: int = DEFAULT_POKEAPI_POKEMON,
+        seed: int = 0,
+        as_of: date | None = None,
+    ):
         self.rawg_key = rawg_key
         self.latency_ms = latency_ms
         self._initial_latency_ms = latency_ms
         self.seed = seed
         self.as_of = as_of
         self.corpus: Corpus = build_corpus(tcgdex_cards, pokeapi_pokemon)
-        self.synthetic_games = (SyntheticGames(synthetic_games, seed=seed)
-                                if synthetic_games is not None else None)
+        self.synthetic_games = (
+            SyntheticGames(synthetic_games, seed=seed) if synthetic_games is not None else None
+        )
         self.faults = FaultRegistry()
         self.quota: Quota | None = None
         self._quota_lock = threading.Lock()
@@ -191,7 +204,8 @@ class ReplayApp:
         # Serialized once; host-relative PokeAPI URLs are made absolute per request.
         self._pokemon_detail_json = {i: _dumps(d).decode() for i, d in c.pokeapi.pokemon_details.items()}
         self._generation_detail_json = {
-            i: _dumps(d).decode() for i, d in c.pokeapi.generation_details.items()}
+            i: _dumps(d).decode() for i, d in c.pokeapi.generation_details.items()
+        }
 
     # -- entry point --
     def handle(self, request: Request) -> Response:
@@ -209,8 +223,9 @@ class ReplayApp:
             with self._quota_lock:
                 allowed, quota_headers = self.quota.take(mount)
             if not allowed:
-                return Response.json({"error": "Too Many Requests", "detail": "Quota exhausted."}, 429,
-                                     headers=quota_headers)
+                return Response.json(
+                    {"error": "Too Many Requests", "detail": "Quota exhausted."}, 429, headers=quota_headers
+                )
         try:
             response = self._route(request)
         except _BadRequest as exc:
@@ -241,34 +256,44 @@ class ReplayApp:
             headers = {}
             if fault.retry_after is not None:
                 headers["Retry-After"] = f"{fault.retry_after:g}"
-            return Response.json({"error": "Too Many Requests", "detail": "Request was throttled."}, 429,
-                                 headers=headers)
+            return Response.json(
+                {"error": "Too Many Requests", "detail": "Request was throttled."}, 429, headers=headers
+            )
         if fault.kind == "401":
             return Response.json({"error": "The key parameter is not provided"}, 401)
         return Response.json(
-            {"type": "https://tcgdex.dev/errors/general",
-             "title": "An unknown error occured, please contact a developper with this message",
-             "status": 500, "endpoint": request.path, "method": request.method}, 500)
+            {
+                "type": "https://tcgdex.dev/errors/general",
+                "title": "An unknown error occured, please contact a developper with this message",
+                "status": 500,
+                "endpoint": request.path,
+                "method": request.method,
+            },
+            500,
+        )
 
     def _route(self, request: Request) -> Response:
         if request.method != "GET":
             return Response.json({"error": f"method {request.method} not allowed"}, 405)
         for source, mount in REPLAY_MOUNTS.items():
             if request.path == mount or request.path.startswith(mount + "/"):
-                rest = request.path[len(mount):]
+                rest = request.path[len(mount) :]
                 segments = [unquote(s) for s in rest.strip("/").split("/") if s]
                 return getattr(self, f"_{source}")(request, segments)
         return Response.json({"error": "no API is mounted here", "mounts": REPLAY_MOUNTS}, 404)
 
     # -- control endpoints --
     def _control(self, request: Request) -> Response:
-        action = request.path[len("/_replay/"):].strip("/")
+        action = request.path[len("/_replay/") :].strip("/")
         if action == "stats" and request.method == "GET":
             return Response.json(self.faults.stats())
         if action == "corpus" and request.method == "GET":
-            return Response.json({"counts": self.corpus.counts(),
-                                  "synthetic_games": None if self.synthetic_games is None
-                                  else len(self.synthetic_games)})
+            return Response.json(
+                {
+                    "counts": self.corpus.counts(),
+                    "synthetic_games": None if self.synthetic_games is None else len(self.synthetic_games),
+                }
+            )
         if action == "quota" and request.method == "POST":
             try:
                 spec = json.loads(request.body or b"{}")
@@ -329,8 +354,10 @@ class ReplayApp:
         recorded = self._rawg_detail(self.corpus.rawg.game_details, id_or_slug)
         if recorded.status == 200:
             return recorded
-        item = next((g for g in self.corpus.rawg.games
-                     if str(g["id"]) == id_or_slug or g.get("slug") == id_or_slug), None)
+        item = next(
+            (g for g in self.corpus.rawg.games if str(g["id"]) == id_or_slug or g.get("slug") == id_or_slug),
+            None,
+        )
         if item is None and self.synthetic_games is not None and id_or_slug.isdigit():
             index = int(id_or_slug) - SYNTHETIC_ID_OFFSET
             if 0 <= index < len(self.synthetic_games):
@@ -356,8 +383,9 @@ class ReplayApp:
             start = datetime.fromisoformat(start_text.strip()[:10])
             end = datetime.fromisoformat(end_text.strip()[:10]) + timedelta(days=1)
         except ValueError:
-            raise _BadRequest(Response.json(
-                {"updated": ["Enter a valid date range: updated=YYYY-MM-DD,YYYY-MM-DD."]}, 400)) from None
+            raise _BadRequest(
+                Response.json({"updated": ["Enter a valid date range: updated=YYYY-MM-DD,YYYY-MM-DD."]}, 400)
+            ) from None
         return start, end
 
     def _rawg_games(self, request: Request) -> Response:
@@ -367,8 +395,11 @@ class ReplayApp:
             games = self.synthetic_games
             span = games.index_range(*window) if window else range(len(games))
             response = self._rawg_page(
-                request, len(span),
-                lambda a, b: games.results_bytes(span.start + a, span.start + min(b, len(span))), extras)
+                request,
+                len(span),
+                lambda a, b: games.results_bytes(span.start + a, span.start + min(b, len(span))),
+                extras,
+            )
             response.synthetic = "record"
             return response
         items = self.corpus.rawg.games
@@ -377,8 +408,9 @@ class ReplayApp:
             items = [g for g in items if low <= (g.get("updated") or "")[:10] <= high]
         return self._rawg_page(request, len(items), lambda a, b: _dumps(items[a:b]), extras)
 
-    def _rawg_page(self, request: Request, count: int, results: Callable[[int, int], bytes],
-                   extras: bytes = b"") -> Response:
+    def _rawg_page(
+        self, request: Request, count: int, results: Callable[[int, int], bytes], extras: bytes = b""
+    ) -> Response:
         """One page of a RAWG list; `results(start, stop)` serializes the items [start, stop)."""
         params = request.params
         raw_page = params.get("page") or "1"
@@ -422,10 +454,16 @@ class ReplayApp:
                 return Response.json(detail)
             return Response.json(self._tcgdex_series_by_id[segments[1]], synthetic="record")
         return Response.json(
-            {"type": "https://tcgdex.dev/errors/not-found",
-             "title": "The resource you are trying to reach does not exists", "status": 404,
-             "endpoint": "/v2/en/" + "/".join(segments), "method": request.method},
-            404, content_type="application/problem+json")
+            {
+                "type": "https://tcgdex.dev/errors/not-found",
+                "title": "The resource you are trying to reach does not exists",
+                "status": 404,
+                "endpoint": "/v2/en/" + "/".join(segments),
+                "method": request.method,
+            },
+            404,
+            content_type="application/problem+json",
+        )
 
     def _tcgdex_list(self, request: Request, items: list[dict[str, Any]]) -> Response:
         params = request.params
@@ -434,7 +472,7 @@ class ReplayApp:
         page = max(_int_param(params, "pagination:page", 1), 1)
         per_page = max(_int_param(params, "pagination:itemsPerPage", TCGDEX_DEFAULT_ITEMS_PER_PAGE), 1)
         start = (page - 1) * per_page
-        return Response.json(items[start:start + per_page])
+        return Response.json(items[start : start + per_page])
 
     def _pricing_day(self) -> date:
         return self.as_of or datetime.now(UTC).date()
@@ -461,8 +499,9 @@ class ReplayApp:
         # SYNTHETIC prices: no attributable real payload with TCGdex pricing exists (see synthetic.py).
         card["pricing"] = tcgdex_pricing(card, self._pricing_day())
         # Prices change daily: like TCGdex's no-store responses, never cache them.
-        return Response.json(card, synthetic=synthetic,
-                             headers={"Cache-Control": "no-cache, no-store, must-revalidate"})
+        return Response.json(
+            card, synthetic=synthetic, headers={"Cache-Control": "no-cache, no-store, must-revalidate"}
+        )
 
     def _tcgdex_set(self, set_id: str) -> Response:
         c = self.corpus.tcgdex
@@ -484,11 +523,19 @@ class ReplayApp:
             items = c.cards if segments[0] == "cards" else c.sets
             params = request.params
             page = max(_int_param(params, "page", 1), 1)
-            page_size = min(max(_int_param(params, "pageSize", POKEMONTCG_MAX_PAGE_SIZE), 1),
-                            POKEMONTCG_MAX_PAGE_SIZE)
-            data = items[(page - 1) * page_size: page * page_size]
-            return Response.json({"data": data, "page": page, "pageSize": page_size, "count": len(data),
-                                  "totalCount": len(items)})
+            page_size = min(
+                max(_int_param(params, "pageSize", POKEMONTCG_MAX_PAGE_SIZE), 1), POKEMONTCG_MAX_PAGE_SIZE
+            )
+            data = items[(page - 1) * page_size : page * page_size]
+            return Response.json(
+                {
+                    "data": data,
+                    "page": page,
+                    "pageSize": page_size,
+                    "count": len(data),
+                    "totalCount": len(items),
+                }
+            )
         if len(segments) == 2 and segments[0] in ("cards", "sets"):
             found = (self._ptcg_cards if segments[0] == "cards" else self._ptcg_sets).get(segments[1])
             if found is not None:
@@ -513,15 +560,18 @@ class ReplayApp:
             if pokemon_id is not None:
                 if pokemon_id in self._pokemon_detail_json:
                     return self._absolute_json(self._pokemon_detail_json[pokemon_id], absolute)
-                return Response.json(minimal_pokemon(self._pokemon_items[pokemon_id], pokemon_id, absolute),
-                                     synthetic="record")
+                return Response.json(
+                    minimal_pokemon(self._pokemon_items[pokemon_id], pokemon_id, absolute), synthetic="record"
+                )
         if len(segments) == 2 and segments[0] == "generation":
             generation_id = self._lookup(segments[1], self._generation_items, self._generation_by_name)
             if generation_id is not None:
                 if generation_id in self._generation_detail_json:
                     return self._absolute_json(self._generation_detail_json[generation_id], absolute)
-                return Response.json(minimal_generation(self._generation_items[generation_id], generation_id),
-                                     synthetic="record")
+                return Response.json(
+                    minimal_generation(self._generation_items[generation_id], generation_id),
+                    synthetic="record",
+                )
         return Response(status=404, body=b"Not Found", content_type="text/plain; charset=utf-8")
 
     @staticmethod
@@ -534,12 +584,13 @@ class ReplayApp:
     def _absolute_json(text: str, absolute: str) -> Response:
         return Response(body=text.replace('"/api/v2/', f'"{absolute}/').encode())
 
-    def _pokeapi_list(self, request: Request, resource: str, items: list[dict[str, Any]],
-                      absolute: str) -> Response:
+    def _pokeapi_list(
+        self, request: Request, resource: str, items: list[dict[str, Any]], absolute: str
+    ) -> Response:
         params = request.params
         offset = max(_int_param(params, "offset", 0), 0)
         limit = max(_int_param(params, "limit", POKEAPI_DEFAULT_LIMIT), 0)
-        page = items[offset:offset + limit]
+        page = items[offset : offset + limit]
         url = f"{absolute}/{resource}"
 
         def link(new_offset: int) -> str:
@@ -547,9 +598,10 @@ class ReplayApp:
 
         next_url = link(offset + limit) if limit and offset + limit < len(items) else None
         previous_url = link(max(offset - limit, 0)) if offset > 0 and limit else None
-        results = [{"name": item["name"], "url": absolute + item["url"][len("/api/v2"):]} for item in page]
-        return Response.json({"count": len(items), "next": next_url, "previous": previous_url,
-                              "results": results})
+        results = [{"name": item["name"], "url": absolute + item["url"][len("/api/v2") :]} for item in page]
+        return Response.json(
+            {"count": len(items), "next": next_url, "previous": previous_url, "results": results}
+        )
 
 
 def _json_str(value: str) -> str:
@@ -583,8 +635,14 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
-        request = Request(self.command, split.path, parse_qsl(split.query, keep_blank_values=True),
-                          {k.lower(): v for k, v in self.headers.items()}, body, f"http://{host}")
+        request = Request(
+            self.command,
+            split.path,
+            parse_qsl(split.query, keep_blank_values=True),
+            {k.lower(): v for k, v in self.headers.items()},
+            body,
+            f"http://{host}",
+        )
         app = self.server.app
         try:
             response = app.handle(request)
@@ -641,13 +699,29 @@ class ReplayServer:
     ...     requests.get(server.base_url("rawg") + "/games", params={"key": "k"}).json()["count"]
     """
 
-    def __init__(self, *, host: str = LOOPBACK, port: int = 0, rawg_key: str = DEFAULT_RAWG_KEY,
-                 latency_ms: float = 0.0, synthetic_games: int | None = None,
-                 tcgdex_cards: int = DEFAULT_TCGDEX_CARDS, pokeapi_pokemon: int = DEFAULT_POKEAPI_POKEMON,
-                 seed: int = 0, as_of: date | None = None, verbose: bool = False):
-        self.app = ReplayApp(rawg_key=rawg_key, latency_ms=latency_ms, synthetic_games=synthetic_games,
-                             tcgdex_cards=tcgdex_cards, pokeapi_pokemon=pokeapi_pokemon, seed=seed,
-                             as_of=as_of)
+    def __init__(
+        self,
+        *,
+        host: str = LOOPBACK,
+        port: int = 0,
+        rawg_key: str = DEFAULT_RAWG_KEY,
+        latency_ms: float = 0.0,
+        synthetic_games: int | None = None,
+        tcgdex_cards: int = DEFAULT_TCGDEX_CARDS,
+        pokeapi_pokemon: int = DEFAULT_POKEAPI_POKEMON,
+        seed: int = 0,
+        as_of: date | None = None,
+        verbose: bool = False,
+    ):
+        self.app = ReplayApp(
+            rawg_key=rawg_key,
+            latency_ms=latency_ms,
+            synthetic_games=synthetic_games,
+            tcgdex_cards=tcgdex_cards,
+            pokeapi_pokemon=pokeapi_pokemon,
+            seed=seed,
+            as_of=as_of,
+        )
         self._host = host
         self._port = port
         self._verbose = verbose
@@ -661,8 +735,9 @@ class ReplayServer:
     def start(self) -> ReplayServer:
         if self._httpd is None:
             self._httpd = _Server((self._host, self._port), self.app, self._verbose)
-            self._thread = threading.Thread(target=self._httpd.serve_forever, name="replay-server",
-                                            daemon=True)
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever, name="replay-server", daemon=True
+            )
             self._thread.start()
         return self
 
@@ -679,10 +754,23 @@ class ReplayServer:
     def base_url(self, source: str) -> str:
         return self.url + REPLAY_MOUNTS[source]
 
-    def add_fault(self, path: str, kind: str, times: int = 1, retry_after: float | None = None,
-                  delay: float | None = None, field: str | None = None) -> None:
-        spec = {"path": path, "kind": kind, "times": times, "retry_after": retry_after, "delay": delay,
-                "field": field}
+    def add_fault(
+        self,
+        path: str,
+        kind: str,
+        times: int = 1,
+        retry_after: float | None = None,
+        delay: float | None = None,
+        field: str | None = None,
+    ) -> None:
+        spec = {
+            "path": path,
+            "kind": kind,
+            "times": times,
+            "retry_after": retry_after,
+            "delay": delay,
+            "field": field,
+        }
         self.app.faults.add(Fault.from_json(spec))
 
     def stats(self) -> dict[str, Any]:
@@ -722,34 +810,65 @@ def connection_urls(url: str) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--host", default=LOOPBACK, help="address to bind (default 127.0.0.1: never public)")
     parser.add_argument("--port", type=int, default=0, help="port (default: a free one, printed at start)")
     parser.add_argument("--rawg-key", default=DEFAULT_RAWG_KEY, help="the `key` RAWG clients must send")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every API response")
-    parser.add_argument("--synthetic-games", type=int, default=None, metavar="N",
-                        help="serve N synthetic RAWG-shaped games at /rawg/api/games instead of the "
-                             "recorded ones")
-    parser.add_argument("--tcgdex-cards", type=int, default=DEFAULT_TCGDEX_CARDS, metavar="N",
-                        help=f"size of the TCGdex /cards list (default {DEFAULT_TCGDEX_CARDS}; recorded "
-                             "details always included)")
-    parser.add_argument("--pokeapi-pokemon", type=int, default=DEFAULT_POKEAPI_POKEMON, metavar="N",
-                        help=f"size of the PokeAPI /pokemon list (default {DEFAULT_POKEAPI_POKEMON}; "
-                             "recorded details always included)")
+    parser.add_argument(
+        "--synthetic-games",
+        type=int,
+        default=None,
+        metavar="N",
+        help="serve N synthetic RAWG-shaped games at /rawg/api/games instead of the recorded ones",
+    )
+    parser.add_argument(
+        "--tcgdex-cards",
+        type=int,
+        default=DEFAULT_TCGDEX_CARDS,
+        metavar="N",
+        help=f"size of the TCGdex /cards list (default {DEFAULT_TCGDEX_CARDS}; recorded "
+        "details always included)",
+    )
+    parser.add_argument(
+        "--pokeapi-pokemon",
+        type=int,
+        default=DEFAULT_POKEAPI_POKEMON,
+        metavar="N",
+        help=f"size of the PokeAPI /pokemon list (default {DEFAULT_POKEAPI_POKEMON}; "
+        "recorded details always included)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic games")
-    parser.add_argument("--as-of", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
-                        help="day of the synthetic TCGdex prices (default: the UTC date of each request)")
+    parser.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="day of the synthetic TCGdex prices (default: the UTC date of each request)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args(argv)
-    server = ReplayServer(host=args.host, port=args.port, rawg_key=args.rawg_key, latency_ms=args.latency_ms,
-                          synthetic_games=args.synthetic_games, tcgdex_cards=args.tcgdex_cards,
-                          pokeapi_pokemon=args.pokeapi_pokemon, seed=args.seed, as_of=args.as_of,
-                          verbose=args.verbose)
+    server = ReplayServer(
+        host=args.host,
+        port=args.port,
+        rawg_key=args.rawg_key,
+        latency_ms=args.latency_ms,
+        synthetic_games=args.synthetic_games,
+        tcgdex_cards=args.tcgdex_cards,
+        pokeapi_pokemon=args.pokeapi_pokemon,
+        seed=args.seed,
+        as_of=args.as_of,
+        verbose=args.verbose,
+    )
     httpd = _Server((args.host, args.port), server.app, args.verbose)
     port = httpd.server_address[1]
-    print(f"replay server on http://{args.host}:{port} "
-          f"({', '.join(f'{s}={m}' for s, m in REPLAY_MOUNTS.items())})", flush=True)
+    print(
+        f"replay server on http://{args.host}:{port} "
+        f"({', '.join(f'{s}={m}' for s, m in REPLAY_MOUNTS.items())})",
+        flush=True,
+    )
     try:
         httpd.serve_forever()
     except KeyboardInterrupt:

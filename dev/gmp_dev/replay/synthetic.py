@@ -31,12 +31,29 @@ from typing import Any
 # Detail-only fields (rawg/game_detail__*.json) with neutral values: nothing about the game is invented
 # except its credits (below). Free text is "" like RAWG's, counters 0.
 _DETAIL_DEFAULTS: dict[str, Any] = {
-    "description": "", "description_raw": "", "metacritic_platforms": [], "metacritic_url": "",
-    "background_image_additional": None, "website": "", "reactions": {}, "alternative_names": [],
-    "screenshots_count": 0, "movies_count": 0, "creators_count": 0, "achievements_count": 0,
-    "parent_achievements_count": 0, "parents_count": 0, "additions_count": 0, "game_series_count": 0,
-    "reddit_url": "", "reddit_name": "", "reddit_description": "", "reddit_logo": "", "reddit_count": 0,
-    "twitch_count": 0, "youtube_count": 0,
+    "description": "",
+    "description_raw": "",
+    "metacritic_platforms": [],
+    "metacritic_url": "",
+    "background_image_additional": None,
+    "website": "",
+    "reactions": {},
+    "alternative_names": [],
+    "screenshots_count": 0,
+    "movies_count": 0,
+    "creators_count": 0,
+    "achievements_count": 0,
+    "parent_achievements_count": 0,
+    "parents_count": 0,
+    "additions_count": 0,
+    "game_series_count": 0,
+    "reddit_url": "",
+    "reddit_name": "",
+    "reddit_description": "",
+    "reddit_logo": "",
+    "reddit_count": 0,
+    "twitch_count": 0,
+    "youtube_count": 0,
 }
 _COMPANY_FIELDS = ("id", "name", "slug", "games_count", "image_background")
 
@@ -64,7 +81,10 @@ def rawg_game_detail(
     detail = {k: v for k, v in item.items() if k != "short_screenshots"}
     detail["stores"] = [{**store, "url": ""} for store in item.get("stores") or []]
     detail["platforms"] = [
-        {**{k: v for k, v in p.items() if k not in ("requirements_en", "requirements_ru")}, "requirements": {}}
+        {
+            **{k: v for k, v in p.items() if k not in ("requirements_en", "requirements_ru")},
+            "requirements": {},
+        }
         for p in item.get("platforms") or []
     ]
     detail.update(_DETAIL_DEFAULTS)
@@ -97,12 +117,61 @@ def _unit(*parts: object) -> float:
 
 # Fields varied per game. Everything else (platforms, stores, genres, tags, esrb_rating, ratings,
 # added_by_status, short_screenshots, ...) is the template's real content, shape included.
-_VARIED = ("id", "slug", "name", "released", "updated", "rating", "rating_top", "ratings_count",
-           "reviews_text_count", "reviews_count", "added", "metacritic", "playtime", "suggestions_count")
-_ADJECTIVES = ("Silent", "Crimson", "Hollow", "Iron", "Lost", "Neon", "Broken", "Eternal", "Savage",
-               "Quiet", "Frozen", "Golden", "Hidden", "Wild", "Last", "Dark", "Bright", "Rogue")
-_NOUNS = ("Frontier", "Kingdom", "Signal", "Harbor", "Legacy", "Circuit", "Orchard", "Citadel",
-          "Drift", "Voyage", "Tides", "Empire", "Garden", "Protocol", "Hunt", "Horizon", "Arena")
+_VARIED = (
+    "id",
+    "slug",
+    "name",
+    "released",
+    "updated",
+    "rating",
+    "rating_top",
+    "ratings_count",
+    "reviews_text_count",
+    "reviews_count",
+    "added",
+    "metacritic",
+    "playtime",
+    "suggestions_count",
+)
+_ADJECTIVES = (
+    "Silent",
+    "Crimson",
+    "Hollow",
+    "Iron",
+    "Lost",
+    "Neon",
+    "Broken",
+    "Eternal",
+    "Savage",
+    "Quiet",
+    "Frozen",
+    "Golden",
+    "Hidden",
+    "Wild",
+    "Last",
+    "Dark",
+    "Bright",
+    "Rogue",
+)
+_NOUNS = (
+    "Frontier",
+    "Kingdom",
+    "Signal",
+    "Harbor",
+    "Legacy",
+    "Circuit",
+    "Orchard",
+    "Citadel",
+    "Drift",
+    "Voyage",
+    "Tides",
+    "Empire",
+    "Garden",
+    "Protocol",
+    "Hunt",
+    "Horizon",
+    "Arena",
+)
 _SUFFIXES = ("", "", "", " II", " III", ": Remastered", " Online", ": Origins", " Deluxe", " VR")
 SYNTHETIC_ID_OFFSET = 10_000_000  # above every real RAWG id (they are < 1.1M)
 # Synthetic `updated` timestamps are spread evenly over this window, in index order, so the
@@ -128,8 +197,8 @@ class _Template:
                 break
             end = rest.index('@@"', start + 3)
             fragments.append(rest[:start])
-            self.slots.append(rest[start + 3:end])
-            rest = rest[end + 3:]
+            self.slots.append(rest[start + 3 : end])
+            rest = rest[end + 3 :]
         self.fragments = [fragment.encode() for fragment in fragments]
         self.had_release = item.get("released") is not None
         self.had_metacritic = item.get("metacritic") is not None
@@ -163,10 +232,12 @@ class SyntheticGames:
         self._span = int((UPDATED_WINDOW[1] - UPDATED_WINDOW[0]).total_seconds())
         # Small lookup tables instead of datetime arithmetic per record (the hot path).
         window_days = (UPDATED_WINDOW[1] - UPDATED_WINDOW[0]).days
-        self._window_day_text = [(self._window_start + timedelta(days=d)).strftime("%Y-%m-%d")
-                                 for d in range(window_days + 1)]
-        self._release_text = [f'"{(_FIRST_RELEASE + timedelta(days=d)).isoformat()}"'.encode()
-                              for d in range(_RELEASE_DAYS)]
+        self._window_day_text = [
+            (self._window_start + timedelta(days=d)).strftime("%Y-%m-%d") for d in range(window_days + 1)
+        ]
+        self._release_text = [
+            f'"{(_FIRST_RELEASE + timedelta(days=d)).isoformat()}"'.encode() for d in range(_RELEASE_DAYS)
+        ]
         self._names = [f"{a} {n}{s}" for a in _ADJECTIVES for n in _NOUNS for s in _SUFFIXES]
         self._slugs = [name.lower().replace(":", "").replace(" ", "-") for name in self._names]
 
@@ -188,6 +259,7 @@ class SyntheticGames:
 
     def index_range(self, start: datetime | None, end: datetime | None) -> range:
         """Indexes whose `updated` lies in [start, end) (naive UTC datetimes; None = unbounded)."""
+
         def first_at_or_after(moment: datetime | None, default: int) -> int:
             if moment is None:
                 return default
@@ -365,8 +437,11 @@ def minimal_pokemon(item: dict[str, Any], pokemon_id: int, absolute: str) -> dic
         "name": item["name"],
         # The species of a default form shares the Pokémon's id and name; forms (id >= 10000)
         # point elsewhere, which the list does not say: no species for them.
-        **({"species": {"name": item["name"], "url": f"{absolute}/pokemon-species/{pokemon_id}/"}}
-           if pokemon_id < 10_000 else {}),
+        **(
+            {"species": {"name": item["name"], "url": f"{absolute}/pokemon-species/{pokemon_id}/"}}
+            if pokemon_id < 10_000
+            else {}
+        ),
         "types": [],
     }
 

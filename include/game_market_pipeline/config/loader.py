@@ -57,7 +57,8 @@ class LoadedConfig:
     def problems_of(self, source: str, endpoint: str) -> tuple[ConfigProblem, ...]:
         """The problems that keep this endpoint out: its own, its source's and the file's."""
         return tuple(
-            p for p in self.problems
+            p
+            for p in self.problems
             if p.source is None or (p.source == source and p.endpoint in (None, endpoint))
         )
 
@@ -186,10 +187,17 @@ def _parse_source(
             # Which of them is meant is anyone's guess: none is loaded, the source's others are.
             # One problem per name, at its first entry.
             if repeated[endpoint_name][0] == e_index:
-                problems.append(ConfigProblem(
-                    str(file), source_name, endpoint_name, "name",
-                    _repeated("endpoint", endpoint_name, repeated[endpoint_name], f" in source '{source_name}'"),
-                ))
+                problems.append(
+                    ConfigProblem(
+                        str(file),
+                        source_name,
+                        endpoint_name,
+                        "name",
+                        _repeated(
+                            "endpoint", endpoint_name, repeated[endpoint_name], f" in source '{source_name}'"
+                        ),
+                    )
+                )
                 left_out.append((source_name, endpoint_name))
             continue
         try:
@@ -253,10 +261,15 @@ def parse_config(raw: Any, file: Path) -> LoadedConfig:
         source_name = _name_of(raw_source, s_index)
         if source_name in repeated_sources:
             if repeated_sources[source_name][0] == s_index:  # one problem per name, at its first entry
-                problems.append(ConfigProblem(
-                    str(file), source_name, None, "name",
-                    _repeated("source", source_name, repeated_sources[source_name], ""),
-                ))
+                problems.append(
+                    ConfigProblem(
+                        str(file),
+                        source_name,
+                        None,
+                        "name",
+                        _repeated("source", source_name, repeated_sources[source_name], ""),
+                    )
+                )
             left_out += [
                 (source_name, _name_of(e, i))
                 for i, e in enumerate(_source_endpoints(raw_source))
@@ -276,7 +289,9 @@ def parse_config(raw: Any, file: Path) -> LoadedConfig:
             # Every source was left out for reasons already reported.
             errors = [e for e in errors if tuple(e["loc"]) != ("sources",)]
         # File-level problems: nothing can be built without these sections.
-        problems += [ConfigProblem(str(file), None, None, _field_of(tuple(e["loc"])), _message(e)) for e in errors]
+        problems += [
+            ConfigProblem(str(file), None, None, _field_of(tuple(e["loc"])), _message(e)) for e in errors
+        ]
         left_out += [(s.name, e.name) for s in good_sources for e in s.endpoints]
         return LoadedConfig(file, None, (), tuple(problems), tuple(left_out))
 
@@ -324,14 +339,18 @@ def load_config(path: Path | str | None = None) -> LoadedConfig:
             file, None, (), (ConfigProblem(str(file), None, None, "<file>", "file not found"),)
         )
     except yaml.YAMLError as err:
-        return LoadedConfig(file, None, (), (ConfigProblem(str(file), None, None, "<yaml>", _yaml_message(err)),))
+        return LoadedConfig(
+            file, None, (), (ConfigProblem(str(file), None, None, "<yaml>", _yaml_message(err)),)
+        )
     return parse_config(raw, file)
 
 
 def _yaml_message(err: yaml.YAMLError) -> str:
     """Where the file stops parsing, 1-based like an editor (PyYAML's marks count from 0)."""
     mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-    what = " ".join(str(part) for part in (getattr(err, "context", None), getattr(err, "problem", None)) if part)
+    what = " ".join(
+        str(part) for part in (getattr(err, "context", None), getattr(err, "problem", None)) if part
+    )
     if mark is None:
         return f"the file does not parse as YAML: {err}; nothing in it is loaded"
     return (

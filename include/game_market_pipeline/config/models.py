@@ -145,8 +145,12 @@ class DetailsOf(Strict):
     that is new, or whose list item changed, since its detail was last fetched — never for an
     unchanged one. The endpoint's `path` is the detail path, e.g. /games/{id}."""
 
-    endpoint: Identifier = Field(description="The list endpoint of the same source whose staged records are detailed")
-    parent_key: str = Field(default="id", description="Field of the staged list record substituted into `path`")
+    endpoint: Identifier = Field(
+        description="The list endpoint of the same source whose staged records are detailed"
+    )
+    parent_key: str = Field(
+        default="id", description="Field of the staged list record substituted into `path`"
+    )
     priority: tuple[str, ...] = Field(
         default=(),
         description="List-record fields, most valuable first: the backlog is fetched in descending order of these",
@@ -202,7 +206,9 @@ class EndpointSettings(Strict):
     @field_validator(*REMOVED_SETTINGS, mode="before")
     @classmethod
     def _refuse_removed(cls, value: Any, info: ValidationInfo) -> Any:
-        raise ValueError(f"`{info.field_name}` was removed: {REMOVED_SETTINGS[info.field_name]}; delete this setting")
+        raise ValueError(
+            f"`{info.field_name}` was removed: {REMOVED_SETTINGS[info.field_name]}; delete this setting"
+        )
 
     # Guards of one date's walk (ingest/guards.py): each stops the extract with an error naming the
     # endpoint and the link, keeping what already landed.
@@ -254,7 +260,9 @@ class EndpointConfig(EndpointSettings):
             if placeholder not in self.path:
                 raise ValueError(f"details_of: path must contain {placeholder} (the staged record's key)")
             if self.fan_out is not None or self.incremental is not None:
-                raise ValueError("details_of: an endpoint of details has no fan_out or incremental of its own")
+                raise ValueError(
+                    "details_of: an endpoint of details has no fan_out or incremental of its own"
+                )
         return self
 
 
@@ -372,7 +380,9 @@ class PipelineConfig(Strict):
             by_schema.setdefault(schema, []).append(role)
         shared = {schema: names for schema, names in by_schema.items() if len(names) > 1}
         if shared:
-            detail = "; ".join(f"'{schema}' is {' and '.join(names)}" for schema, names in sorted(shared.items()))
+            detail = "; ".join(
+                f"'{schema}' is {' and '.join(names)}" for schema, names in sorted(shared.items())
+            )
             raise ValueError(f"each warehouse schema has one role, but {detail}")
         return self
 

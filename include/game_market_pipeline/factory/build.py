@@ -111,7 +111,9 @@ def build_dags(config: LoadedConfig, only_dag_id: str | None = None) -> dict[str
     path = str(config.path)
     alerts = config.config.quality.alerts
     return {
-        endpoint.dag_id: build_endpoint_dag(endpoint, defaults, path, alerts, config.config.warehouse.raw_schema)
+        endpoint.dag_id: build_endpoint_dag(
+            endpoint, defaults, path, alerts, config.config.warehouse.raw_schema
+        )
         for endpoint in config.endpoints
         if only_dag_id is None or endpoint.dag_id == only_dag_id
     }

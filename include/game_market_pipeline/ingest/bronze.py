@@ -253,19 +253,21 @@ class PartWriter:
             self._spool.close()
             if self._quarantine_spool is not None:
                 self._quarantine_spool.close()
-        checkpoint = Checkpoint.model_validate({
-            **walk_fields,
-            "first_page": self.first_page,
-            "last_page": self.last_page,
-            "part": self.number,
-            "key": loc.part_key(self.number),
-            "quarantine_key": quarantine_key,
-            "records": self.records,
-            "valid": self.records - self.invalid,
-            "invalid": self.invalid,
-            "file_sha256": file_sha256,
-            "records_sha256": self._records_digest.hexdigest(),
-        })
+        checkpoint = Checkpoint.model_validate(
+            {
+                **walk_fields,
+                "first_page": self.first_page,
+                "last_page": self.last_page,
+                "part": self.number,
+                "key": loc.part_key(self.number),
+                "quarantine_key": quarantine_key,
+                "records": self.records,
+                "valid": self.records - self.invalid,
+                "invalid": self.invalid,
+                "file_sha256": file_sha256,
+                "records_sha256": self._records_digest.hexdigest(),
+            }
+        )
         self.store.put_json(loc.checkpoint_key(self.number), checkpoint.to_json_bytes())
         return checkpoint
 

@@ -75,10 +75,14 @@ def plan_details(
     with conn, conn.cursor() as cur:
         cur.execute("SELECT to_regclass(%s)", (f'"{raw_schema}"."{parent_table}"',))
         if cur.fetchone()[0] is None:
-            log.warning("%s: %s.%s does not exist yet: no record to detail", endpoint.dag_id, raw_schema, parent_table)
+            log.warning(
+                "%s: %s.%s does not exist yet: no record to detail", endpoint.dag_id, raw_schema, parent_table
+            )
             return [], 0
         # jsonb ordering: numbers numerically, ISO timestamps as text; a missing field sorts last.
-        priority = [sql.SQL("l.payload -> {} DESC NULLS LAST").format(sql.Literal(f)) for f in details.priority]
+        priority = [
+            sql.SQL("l.payload -> {} DESC NULLS LAST").format(sql.Literal(f)) for f in details.priority
+        ]
         query = sql.SQL("""
             WITH latest AS (
                 SELECT DISTINCT ON (_record_key) _record_key, _content_hash, payload
@@ -118,9 +122,7 @@ def _detail_path(endpoint: ResolvedEndpoint, target: DetailTarget) -> str:
     return endpoint.path.replace("{" + endpoint.details_of.parent_key + "}", quote(target.value, safe=""))
 
 
-def _load_or_write_plan(
-    store: BronzeStore, plan: Any, ingest_date: date
-) -> tuple[list[DetailTarget], int]:
+def _load_or_write_plan(store: BronzeStore, plan: Any, ingest_date: date) -> tuple[list[DetailTarget], int]:
     key = store.loc.prefix + PLAN_NAME
     existing = store.get_json(key)
     if existing is not None:
@@ -129,7 +131,11 @@ def _load_or_write_plan(
     store.put_json(
         key,
         json.dumps(
-            {"ingest_date": ingest_date.isoformat(), "backlog": backlog, "targets": [t.to_json() for t in targets]}
+            {
+                "ingest_date": ingest_date.isoformat(),
+                "backlog": backlog,
+                "targets": [t.to_json() for t in targets],
+            }
         ).encode(),
     )
     return targets, backlog
@@ -166,12 +172,18 @@ def extract_details(
     existing = store.manifest()
     if existing is not None:
         log.info("%s: %s is already landed; nothing to fetch", endpoint.dag_id, ingest_date)
-        return ExtractResult(store.loc.uri(store.loc.manifest_key), 0, True, existing.records, existing.invalid)
+        return ExtractResult(
+            store.loc.uri(store.loc.manifest_key), 0, True, existing.records, existing.invalid
+        )
     assert endpoint.details_of is not None
     walk = _resume_details(store, plan, ingest_date)
     log.info(
         "%s: detail backlog %s; this run fetches up to %s (cap %s/run), from #%s",
-        endpoint.dag_id, walk.backlog, len(walk.targets), endpoint.details_of.max_calls_per_run, walk.done,
+        endpoint.dag_id,
+        walk.backlog,
+        len(walk.targets),
+        endpoint.details_of.max_calls_per_run,
+        walk.done,
     )
     checker = RecordChecker(endpoint, client.redactor)
     with (
@@ -184,13 +196,19 @@ def extract_details(
                 break
             _fetch_and_land(endpoint, client, pool, checker, lander, walk, chunk, gate)
     walk.checkpoints += lander.landed
-    manifest = _details_manifest(endpoint, run_id, ingest_date, walk, client.calls, time.monotonic() - started)
+    manifest = _details_manifest(
+        endpoint, run_id, ingest_date, walk, client.calls, time.monotonic() - started
+    )
     uri = store.write_manifest(manifest)
     summary = manifest.details
     assert summary is not None
     log.info(
         "%s: %s — %s details landed, %s gone (404), %s left in the backlog, %s API calls",
-        endpoint.dag_id, walk.status, len(summary.fetched), len(summary.not_found), summary.backlog_after,
+        endpoint.dag_id,
+        walk.status,
+        len(summary.fetched),
+        len(summary.not_found),
+        summary.backlog_after,
         client.calls,
     )
     return ExtractResult(uri, client.calls, False, manifest.records, manifest.invalid)
@@ -238,8 +256,15 @@ def _fetch_and_land(
     not_found = {t.record_key: t.parent_hash for t, body in results if body is None}
     lander.add(checker.check([body for _, body in results if body is not None], stats), walk.done + 1)
     walk.done += len(chunk)
-    lander.close_part({"next_target": walk.done, "fetched": fetched, "not_found": not_found,
-                       "stats": stats.counts(), "api_calls": client.calls - calls_before})
+    lander.close_part(
+        {
+            "next_target": walk.done,
+            "fetched": fetched,
+            "not_found": not_found,
+            "stats": stats.counts(),
+            "api_calls": client.calls - calls_before,
+        }
+    )
 
 
 def _details_manifest(
@@ -252,23 +277,41 @@ def _details_manifest(
         fetched_all.update(checkpoint.fetched)
         not_found_all.update(checkpoint.not_found)
     summary = DetailsSummary(
-        status=walk.status, list_endpoint=endpoint.details_of.endpoint, backlog_before=walk.backlog,
-        planned=len(walk.targets), fetched=fetched_all, not_found=not_found_all,
+        status=walk.status,
+        list_endpoint=endpoint.details_of.endpoint,
+        backlog_before=walk.backlog,
+        planned=len(walk.targets),
+        fetched=fetched_all,
+        not_found=not_found_all,
         backlog_after=max(0, walk.backlog - len(fetched_all) - len(not_found_all)),
     )
     counts = merged_counts(walk.checkpoints)
     return Manifest(
-        complete=True, source=endpoint.source, endpoint=endpoint.name, ingest_date=ingest_date, run_id=run_id,
-        record_model=endpoint.record_model, primary_key=endpoint.primary_key, pages=len(walk.checkpoints),
-        records=counts.records, valid=counts.records - counts.invalid, invalid=counts.invalid,
-        error_counts=counts.error_counts, drift_fields=counts.drift_counts,
-        api_calls=walk.previous_calls + calls, resumed=bool(walk.previous_calls), details=summary,
+        complete=True,
+        source=endpoint.source,
+        endpoint=endpoint.name,
+        ingest_date=ingest_date,
+        run_id=run_id,
+        record_model=endpoint.record_model,
+        primary_key=endpoint.primary_key,
+        pages=len(walk.checkpoints),
+        records=counts.records,
+        valid=counts.records - counts.invalid,
+        invalid=counts.invalid,
+        error_counts=counts.error_counts,
+        drift_fields=counts.drift_counts,
+        api_calls=walk.previous_calls + calls,
+        resumed=bool(walk.previous_calls),
+        details=summary,
         parts=[c.landed_part() for c in walk.checkpoints],
-        completed_at=datetime.now(UTC), extract_seconds=round(seconds, 3),
+        completed_at=datetime.now(UTC),
+        extract_seconds=round(seconds, 3),
     )
 
 
-def _fetch_detail(client: ApiClient, endpoint: ResolvedEndpoint, target: DetailTarget) -> tuple[DetailTarget, Any]:
+def _fetch_detail(
+    client: ApiClient, endpoint: ResolvedEndpoint, target: DetailTarget
+) -> tuple[DetailTarget, Any]:
     try:
         return target, client.get_json(_detail_path(endpoint, target))
     except ApiNotFoundError:
@@ -276,7 +319,9 @@ def _fetch_detail(client: ApiClient, endpoint: ResolvedEndpoint, target: DetailT
         return target, None
 
 
-def record_detail_fetches(cur: Any, ops_schema: str, endpoint: ResolvedEndpoint, manifest: Manifest, run_id: str) -> None:
+def record_detail_fetches(
+    cur: Any, ops_schema: str, endpoint: ResolvedEndpoint, manifest: Manifest, run_id: str
+) -> None:
     """In the staging load's transaction: the list versions whose details are now landed."""
     details = manifest.details
     if details is None:
@@ -294,9 +339,13 @@ def record_detail_fetches(cur: Any, ops_schema: str, endpoint: ResolvedEndpoint,
         VALUES %s
         ON CONFLICT (source, endpoint, record_key) DO UPDATE
         SET parent_hash = EXCLUDED.parent_hash, outcome = EXCLUDED.outcome, ingest_date = EXCLUDED.ingest_date,
-            run_id = EXCLUDED.run_id, fetched_at = now()""").format(_ident(ops_schema)).as_string(cur),
-        [(endpoint.source, endpoint.name, key, digest, outcome, manifest.ingest_date, run_id)
-         for key, digest, outcome in rows],
+            run_id = EXCLUDED.run_id, fetched_at = now()""")
+        .format(_ident(ops_schema))
+        .as_string(cur),
+        [
+            (endpoint.source, endpoint.name, key, digest, outcome, manifest.ingest_date, run_id)
+            for key, digest, outcome in rows
+        ],
     )
 
 

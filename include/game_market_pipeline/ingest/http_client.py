@@ -161,7 +161,9 @@ class ApiClient:
         """The body as bytes, with the same retries as `get_json` but not decoded: for a caller
         that decodes elsewhere (a check worker process). A body that turns out not to be UTF-8 JSON
         is the caller's to refetch with `get_json`, which retries truncated bodies."""
-        return self._with_retries(lambda url, query: self._get_response_once(url, query).content, path_or_url, params)
+        return self._with_retries(
+            lambda url, query: self._get_response_once(url, query).content, path_or_url, params
+        )
 
     def _with_retries(self, attempt: Any, path_or_url: str, params: dict[str, Any] | None) -> Any:
         url = self.url_for(path_or_url)
@@ -187,7 +189,9 @@ class ApiClient:
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         # A 429, or any retryable answer that says when to come back (a 503 with Retry-After).
-        is_rate_limit = isinstance(exc, RetryableHttpError) and (exc.status == 429 or exc.retry_after is not None)
+        is_rate_limit = isinstance(exc, RetryableHttpError) and (
+            exc.status == 429 or exc.retry_after is not None
+        )
         retry_after = exc.retry_after if isinstance(exc, RetryableHttpError) else None
         return backoff_seconds(state.attempt_number, self.policy, retry_after, is_rate_limit)
 
@@ -230,7 +234,9 @@ class ApiClient:
             )
         if status >= 500:
             raise RetryableHttpError(
-                f"{status} server error on {safe_url}", status, parse_retry_after(response.headers.get("Retry-After"))
+                f"{status} server error on {safe_url}",
+                status,
+                parse_retry_after(response.headers.get("Retry-After")),
             )
         if status in (401, 403):
             raise ApiAuthError(
@@ -238,7 +244,9 @@ class ApiClient:
                 f"the Airflow connection for this source ({self.redactor.text(response.text[:200])})"
             )
         if status == 404:
-            raise ApiNotFoundError(f"{self.source}: 404 on {safe_url}: {self.redactor.text(response.text[:300])}")
+            raise ApiNotFoundError(
+                f"{self.source}: 404 on {safe_url}: {self.redactor.text(response.text[:300])}"
+            )
         if status >= 400:
             raise ApiError(
                 f"{self.source}: {status} on {safe_url}: {self.redactor.text(response.text[:300])}"
@@ -263,7 +271,9 @@ class ApiClient:
             # Not UTF-8 (a server declaring another charset): requests decodes the text by its headers.
             # UTF-8 with invalid bytes: each becomes a lone surrogate (surrogateescape), so the check
             # quarantines only the records holding one (ingest/storable.py), never the whole page.
-            return decode_json_text(json_body_text(response.content, response.encoding, lambda: response.text))
+            return decode_json_text(
+                json_body_text(response.content, response.encoding, lambda: response.text)
+            )
         except ValueError:
             # A truncated body is usually a transient proxy or server fault: retry it.
             raise RetryableHttpError(

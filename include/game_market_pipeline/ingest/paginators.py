@@ -192,8 +192,15 @@ class NextLink(Paginator):
         return [
             PageRequest(
                 request.index + i + 1,
-                urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode({**query, c.page_param: page}),
-                            parts.fragment)),
+                urlunsplit(
+                    (
+                        parts.scheme,
+                        parts.netloc,
+                        parts.path,
+                        urlencode({**query, c.page_param: page}),
+                        parts.fragment,
+                    )
+                ),
                 {},
             )
             for i, page in enumerate(range(next_page, last_page + 1))

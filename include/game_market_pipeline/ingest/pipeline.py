@@ -134,7 +134,11 @@ def shared_budget(config: LoadedConfig, endpoint: ResolvedEndpoint, warehouse: C
 
     assert config.config is not None
     source = next((s for s in config.config.sources if s.name == endpoint.source), None)
-    if source is None or source.budget is None or (source.budget.calls_per_day is None and source.budget.calls_per_month is None):
+    if (
+        source is None
+        or source.budget is None
+        or (source.budget.calls_per_day is None and source.budget.calls_per_month is None)
+    ):
         return None
     return SharedCallBudget(
         warehouse,
@@ -159,7 +163,9 @@ def _extract_details(
     from game_market_pipeline.ingest.details import extract_details, plan_details
 
     if warehouse is None:
-        raise ValueError(f"{endpoint.dag_id}: an endpoint with details_of needs the warehouse (its work list is in staging)")
+        raise ValueError(
+            f"{endpoint.dag_id}: an endpoint with details_of needs the warehouse (its work list is in staging)"
+        )
     assert config.config is not None
     schemas = config.config.warehouse
 

@@ -82,7 +82,8 @@ def prepare_staging_table(conn: Any, raw_schema: str, table: str) -> None:
         exists = cur.fetchone()[0]
         if not exists:
             cur.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"gmp.staging.ddl.{raw_schema}.{table}",)
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                (f"gmp.staging.ddl.{raw_schema}.{table}",),
             )
             ensure_staging_table(cur, raw_schema, table)
     conn.commit()
@@ -327,9 +328,9 @@ def _lock_table(cur: Any, raw_schema: str, table: str) -> None:
 
 def already_loaded(cur: Any, ops_schema: str, endpoint: ResolvedEndpoint, manifest_uri: str) -> bool:
     cur.execute(
-        sql.SQL("SELECT 1 FROM {}.ingest_runs WHERE manifest_uri = %s AND status IN ('loaded', 'budget_exhausted') LIMIT 1").format(
-            _ident(ops_schema)
-        ),
+        sql.SQL(
+            "SELECT 1 FROM {}.ingest_runs WHERE manifest_uri = %s AND status IN ('loaded', 'budget_exhausted') LIMIT 1"
+        ).format(_ident(ops_schema)),
         (manifest_uri,),
     )
     return cur.fetchone() is not None
@@ -401,13 +402,26 @@ class _Landing:
         return self.manifest.invalid / self.manifest.records if self.manifest.records else 0.0
 
     def record(self, cur: Any, status: str, loaded: int = 0, message: str | None = None) -> None:
-        record_run(cur, self.ops_schema, run_id=self.run_id, endpoint=self.endpoint, manifest=self.manifest,
-                   status=status, loaded=loaded, api_calls=self.api_calls, duration=time.monotonic() - self.clock,
-                   started_at=self.started_at, manifest_uri=self.manifest_uri, message=message)
+        record_run(
+            cur,
+            self.ops_schema,
+            run_id=self.run_id,
+            endpoint=self.endpoint,
+            manifest=self.manifest,
+            status=status,
+            loaded=loaded,
+            api_calls=self.api_calls,
+            duration=time.monotonic() - self.clock,
+            started_at=self.started_at,
+            manifest_uri=self.manifest_uri,
+            message=message,
+        )
 
     def result(self, status: str, copied: int = 0, inserted: int = 0) -> LoadResult:
         m = self.manifest
-        return LoadResult(status, m.records, copied, inserted, m.invalid, self.rate, m.count_check, m.count_message)
+        return LoadResult(
+            status, m.records, copied, inserted, m.invalid, self.rate, m.count_check, m.count_message
+        )
 
 
 def load_landing(
@@ -425,8 +439,16 @@ def load_landing(
     """Load one landing in one transaction. Raises QuarantineThresholdExceeded or CountMismatchError
     (after recording the quarantine and the failed run) when the landing must not be loaded."""
     extract_seconds = manifest.extract_seconds if api_calls else 0.0
-    landing = _Landing(endpoint, manifest, manifest_uri, run_id, raw_schema, ops_schema, started_at,
-                       time.monotonic() - extract_seconds)
+    landing = _Landing(
+        endpoint,
+        manifest,
+        manifest_uri,
+        run_id,
+        raw_schema,
+        ops_schema,
+        started_at,
+        time.monotonic() - extract_seconds,
+    )
     # The fixed tables and this endpoint's table exist before the load's transaction begins: DDL
     # inside it held locks to commit, and overlapping loads deadlocked on them (issue 19).
     ensure_migrated(conn, ops_schema, raw_schema)
@@ -437,7 +459,9 @@ def load_landing(
             # landing waits, then finds it loaded.
             _lock_table(cur, raw_schema, endpoint.table_name)
             # Calls of every attempt of this endpoint and date (killed ones too), where counted.
-            counted = ingest_calls(cur, ops_schema, endpoint.source, endpoint.name, manifest.ingest_date.isoformat())
+            counted = ingest_calls(
+                cur, ops_schema, endpoint.source, endpoint.name, manifest.ingest_date.isoformat()
+            )
             landing.api_calls = api_calls if counted is None else counted
             if already_loaded(cur, ops_schema, endpoint, manifest_uri):
                 landing.record(cur, "skipped_already_loaded")
@@ -454,8 +478,13 @@ def load_landing(
             copied, inserted = _append_valid(cur, store, landing)
             status, message = _finished_run(cur, landing)
             landing.record(cur, status, loaded=inserted, message=message)
-    log.info("%s: copied %s rows, %s new (unchanged ones skipped), %s quarantined", endpoint.dag_id, copied,
-             inserted, manifest.invalid)
+    log.info(
+        "%s: copied %s rows, %s new (unchanged ones skipped), %s quarantined",
+        endpoint.dag_id,
+        copied,
+        inserted,
+        manifest.invalid,
+    )
     if manifest.count_message:
         log.warning("%s", manifest.count_message)
     return landing.result(status, copied, inserted)
@@ -477,7 +506,9 @@ def _copy_quarantine(cur: Any, store: BronzeStore, landing: _Landing) -> None:
                                    raw_record, errors, s3_uri)
         SELECT %s, %s, %s, %s, content_hash, record_key, raw_record::jsonb, errors::jsonb, s3_uri
         FROM _quarantine_in
-        ON CONFLICT (source, endpoint, ingest_date, content_hash) DO NOTHING""").format(_ident(landing.raw_schema)),
+        ON CONFLICT (source, endpoint, ingest_date, content_hash) DO NOTHING""").format(
+            _ident(landing.raw_schema)
+        ),
         (landing.endpoint.source, landing.endpoint.name, landing.run_id, landing.manifest.ingest_date),
     )
 
@@ -503,8 +534,9 @@ def _append_valid(cur: Any, store: BronzeStore, landing: _Landing) -> tuple[int,
     LoadMismatchError (nothing is committed) when the rows read differ from the manifest's count."""
     target = sql.SQL("{}.{}").format(_ident(landing.raw_schema), _ident(landing.endpoint.table_name))
     ingested_at = datetime.now(UTC).isoformat()
-    copied, inserted = _append_new_rows(cur, _valid_parts(store, landing.manifest), target, ingested_at,
-                                        landing.run_id)
+    copied, inserted = _append_new_rows(
+        cur, _valid_parts(store, landing.manifest), target, ingested_at, landing.run_id
+    )
     if copied != landing.manifest.valid:
         raise LoadMismatchError(
             f"{landing.endpoint.dag_id}: copied {copied} rows but the manifest lists "

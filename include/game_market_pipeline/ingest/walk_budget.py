@@ -149,7 +149,10 @@ class BudgetedWalkGuard(WalkGuard):
     def before_details(self, request: PageRequest, calls: int) -> None:
         limits = [
             limit
-            for limit in (getattr(self._gate, "calls_per_day", None), getattr(self._gate, "calls_per_month", None))
+            for limit in (
+                getattr(self._gate, "calls_per_day", None),
+                getattr(self._gate, "calls_per_month", None),
+            )
             if limit is not None
         ]
         if limits and calls + 1 > min(limits):

@@ -51,7 +51,6 @@ _TABLE_PRIVILEGES = frozenset(
 )
 
 
-
 class PromotionError(PipelineError):
     """The swap cannot be done as asked (nothing to promote, wrong build, no rollback target)."""
 

@@ -25,8 +25,8 @@ from game_market_pipeline.exceptions import ConfigError
 
 if TYPE_CHECKING:  # the DAG-building imports stay inside the functions (parse time)
     from game_market_pipeline.config.models import WarehouseConfig
-    from game_market_pipeline.quality.checks import QualityPlan
     from game_market_pipeline.config.quality import QualityConfig
+    from game_market_pipeline.quality.checks import QualityPlan
     from game_market_pipeline.quality.gate import QualityGateSensor
     from game_market_pipeline.quality.notifier import QualityAlertNotifier
 
@@ -319,8 +319,8 @@ def _publish_settings(
     """The quality and warehouse settings and the check plan; the DAG is marked where the config has gaps."""
     from game_market_pipeline.config.loader import load_config, load_config_cached
     from game_market_pipeline.config.models import WarehouseConfig
-    from game_market_pipeline.quality.checks import QualityPlan, plan_from_loaded
     from game_market_pipeline.config.quality import QualityConfig
+    from game_market_pipeline.quality.checks import QualityPlan, plan_from_loaded
 
     loaded = loaded_config or (load_config(config_path) if config_path else load_config_cached())
     if loaded.config is None:

@@ -254,7 +254,11 @@ def plan_checks(
         specs += _table_specs(f"raw.{table}", staging, default)
         specs += _staging_specs(table, staging, default, (endpoint_thresholds or {}).get(table))
     return QualityPlan(
-        tuple(specs), tuple(problems), quality.dbt_tests.enabled, quality.dbt_tests.build_severity, tuple(skipped)
+        tuple(specs),
+        tuple(problems),
+        quality.dbt_tests.enabled,
+        quality.dbt_tests.build_severity,
+        tuple(skipped),
     )
 
 
@@ -368,7 +372,9 @@ def _relative_change(cur: Any, spec: CheckSpec, ctx: EvaluationContext, table: _
         return CheckResult.of(spec, None, True, f"production table is empty; {rows} rows")
     change = (rows - baseline) / baseline
     direction = spec.param("direction")
-    observed = abs(change) if direction == "both" else max(0.0, -change if direction == "decrease" else change)
+    observed = (
+        abs(change) if direction == "both" else max(0.0, -change if direction == "decrease" else change)
+    )
     return CheckResult.of(spec, round(observed, 6), _passes(observed, spec), f"{baseline} -> {rows} rows")
 
 
@@ -450,7 +456,9 @@ def _quarantine_rate(cur: Any, spec: CheckSpec, ctx: EvaluationContext) -> Check
     runs = sql.Identifier(ctx.ops_schema, "ingest_runs")
     cur.execute("SELECT to_regclass(%s)", (runs.as_string(cur.connection),))
     if cur.fetchone()[0] is None:
-        return CheckResult.of(spec, None, True, f"no ingestion run recorded ({ctx.ops_schema}.ingest_runs missing)")
+        return CheckResult.of(
+            spec, None, True, f"no ingestion run recorded ({ctx.ops_schema}.ingest_runs missing)"
+        )
     cur.execute(
         sql.SQL(
             "SELECT count(*), coalesce(sum(quarantined), 0), coalesce(sum(records), 0) FROM ("

@@ -131,12 +131,12 @@ def dbt_build_check(
             None,
             "no dbt task state found for this build",
         )
-    node_states = {t: s for t, s in task_states.items() if t.rsplit(".", 1)[-1] not in _WATCHER_PRODUCER_TASKS}
+    node_states = {
+        t: s for t, s in task_states.items() if t.rsplit(".", 1)[-1] not in _WATCHER_PRODUCER_TASKS
+    }
     judged = node_states or task_states
     bad = sorted(
-        f"{task} ({state})"
-        for task, state in judged.items()
-        if str(state).lower() not in _OK_TASK_STATES
+        f"{task} ({state})" for task, state in judged.items() if str(state).lower() not in _OK_TASK_STATES
     )
     detail = f"{len(judged)} dbt task(s)" + (
         f"; not successful: {', '.join(bad)}" if bad else ", all successful"

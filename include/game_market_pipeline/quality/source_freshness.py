@@ -45,7 +45,11 @@ def alert_message(late: list[Any], never: list[Any]) -> str | None:
         return None
     lines = [f"{len(late)} endpoint(s) have not landed data within their schedule:"]
     for row in late:
-        landed = row.last_landed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if row.last_landed_at else "never"
+        landed = (
+            row.last_landed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            if row.last_landed_at
+            else "never"
+        )
         last = f"; last run {row.status}" + (f" ({row.message})" if row.message else "") if row.status else ""
         lines.append(
             f"- {row.spec.dag_id} ({row.spec.schedule}): last landed {landed}, {_hours(row.freshness.age)} ago, "
@@ -81,7 +85,11 @@ def check_source_freshness(
     if message is not None:
         notifier = notifier or QualityAlertNotifier.from_settings(config.quality.alerts)
         notifier.with_message(message, subject=ALERT_SUBJECT).notify({})
-    return {"late": [r.spec.dag_id for r in late], "never": [r.spec.dag_id for r in never], "alerted": bool(message)}
+    return {
+        "late": [r.spec.dag_id for r in late],
+        "never": [r.spec.dag_id for r in never],
+        "alerted": bool(message),
+    }
 
 
 def _check_task(config_path: str | None = None, **_: Any) -> dict[str, Any]:

@@ -25,11 +25,38 @@ from pydantic_core import SchemaValidator
 # Schema nodes whose meaning does not depend on being inside a model. Anything else (function
 # validators, model-level wrap validators, dataclasses, tagged unions with callables, ...) and no
 # twin is built.
-_PLAIN_NODES = frozenset({
-    "any", "bool", "bytes", "date", "datetime", "decimal", "default", "definition-ref", "definitions",
-    "dict", "float", "int", "list", "literal", "model", "model-field", "model-fields", "none",
-    "nullable", "set", "frozenset", "str", "time", "timedelta", "tuple", "union", "url", "uuid",
-})
+_PLAIN_NODES = frozenset(
+    {
+        "any",
+        "bool",
+        "bytes",
+        "date",
+        "datetime",
+        "decimal",
+        "default",
+        "definition-ref",
+        "definitions",
+        "dict",
+        "float",
+        "int",
+        "list",
+        "literal",
+        "model",
+        "model-field",
+        "model-fields",
+        "none",
+        "nullable",
+        "set",
+        "frozenset",
+        "str",
+        "time",
+        "timedelta",
+        "tuple",
+        "union",
+        "url",
+        "uuid",
+    }
+)
 # Keys of a model-field that carry over to a typed-dict-field unchanged.
 _FIELD_KEYS = ("validation_alias", "serialization_alias", "serialization_exclude", "metadata")
 

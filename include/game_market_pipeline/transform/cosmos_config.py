@@ -148,7 +148,9 @@ def execution_mode_name(mode: str | None = None) -> str:
     return name
 
 
-def profile_config(schema: str | None = None, conn_id: str = DEFAULT_CONN_ID, threads: int | None = None) -> Any:
+def profile_config(
+    schema: str | None = None, conn_id: str = DEFAULT_CONN_ID, threads: int | None = None
+) -> Any:
     from cosmos import ProfileConfig
 
     mapping_class = _warehouse_profile_mapping_class()
@@ -157,7 +159,11 @@ def profile_config(schema: str | None = None, conn_id: str = DEFAULT_CONN_ID, th
         target_name=TARGET_NAME,
         profile_mapping=mapping_class(
             conn_id=conn_id,
-            profile_args={"schema": target_schema(schema), "threads": dbt_threads(threads), "connect_timeout": 10},
+            profile_args={
+                "schema": target_schema(schema),
+                "threads": dbt_threads(threads),
+                "connect_timeout": 10,
+            },
         ),
     )
 
@@ -180,7 +186,9 @@ def render_config(mode: str | None = None) -> Any:
     return RenderConfig(
         load_method=LoadMode.DBT_MANIFEST,
         # watcher: a model's task carries its tests' verdict (transform.watcher), no test tasks
-        test_behavior=TestBehavior.NONE if execution_mode_name(mode) == WATCHER_MODE else TestBehavior.AFTER_EACH,
+        test_behavior=TestBehavior.NONE
+        if execution_mode_name(mode) == WATCHER_MODE
+        else TestBehavior.AFTER_EACH,
         should_detach_multiple_parents_tests=True,
         source_rendering_behavior=SourceRenderingBehavior.NONE,
         # Models are built into the audit schema, which no consumer reads: the Asset consumers
@@ -222,8 +230,10 @@ def producer_pod_override(resources: str | None = None) -> dict[str, Any]:
     try:
         from kubernetes.client import models as k8s
     except ImportError as err:
-        raise ValueError(f"{PRODUCER_RESOURCES_ENV} is set but the kubernetes client is not installed "
-                         "(apache-airflow-providers-cncf-kubernetes)") from err
+        raise ValueError(
+            f"{PRODUCER_RESOURCES_ENV} is set but the kubernetes client is not installed "
+            "(apache-airflow-providers-cncf-kubernetes)"
+        ) from err
     container = k8s.V1Container(name="base", resources=k8s.V1ResourceRequirements(**parsed))
     return {"executor_config": {"pod_override": k8s.V1Pod(spec=k8s.V1PodSpec(containers=[container]))}}
 
@@ -302,8 +312,11 @@ def build_transform_dag(
     mode = execution_mode_name(execution_mode)
     # The run_results callback (if any, e.g. quality.dbt_results.store_run_results_callback) writes to the
     # config's ops schema through the build's connection; explicit callback_args win.
-    callback_args = {"ops_schema": ops_schema(loaded), "conn_id": warehouse_conn,
-                     **dict((operator_args or {}).get("callback_args") or {})}
+    callback_args = {
+        "ops_schema": ops_schema(loaded),
+        "conn_id": warehouse_conn,
+        **dict((operator_args or {}).get("callback_args") or {}),
+    }
     start = defaults.start_date if defaults else datetime(2026, 1, 1).date()
     default_args: dict[str, Any] = {
         "owner": defaults.owner if defaults else "data-platform",
@@ -330,7 +343,11 @@ def build_transform_dag(
             profile_config=profile_config(build_schema, warehouse_conn),
             execution_config=execution_config(mode),
             render_config=render_config(mode),
-            operator_args={"install_deps": False, **dict(operator_args or {}), "callback_args": callback_args},
+            operator_args={
+                "install_deps": False,
+                **dict(operator_args or {}),
+                "callback_args": callback_args,
+            },
         )
     if mode == WATCHER_MODE:
         from game_market_pipeline.transform.watcher import wire_watcher_group

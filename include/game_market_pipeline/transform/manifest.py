@@ -43,10 +43,25 @@ PARSE_ENV = {
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
 }
 
-_NODE_FIELDS = ("resource_type", "name", "checksum", "raw_code", "config", "test_metadata", "description",
-                "original_file_path")
-_SOURCE_FIELDS = ("identifier", "schema", "loaded_at_field", "freshness", "config", "description",
-                  "original_file_path")
+_NODE_FIELDS = (
+    "resource_type",
+    "name",
+    "checksum",
+    "raw_code",
+    "config",
+    "test_metadata",
+    "description",
+    "original_file_path",
+)
+_SOURCE_FIELDS = (
+    "identifier",
+    "schema",
+    "loaded_at_field",
+    "freshness",
+    "config",
+    "description",
+    "original_file_path",
+)
 _UNIT_TEST_FIELDS = ("model", "given", "expect", "overrides", "config", "original_file_path")
 
 
@@ -91,9 +106,23 @@ def parse_manifest(target_path: Path, project_dir: Path = DBT_PROJECT_DIR) -> Pa
     env = {**os.environ, **PARSE_ENV}
     with tempfile.TemporaryDirectory(prefix="dbt-logs-") as log_dir:
         result = subprocess.run(
-            [dbt_executable(), "parse", "--no-partial-parse", "--project-dir", str(project_dir),
-             "--profiles-dir", str(project_dir), "--target-path", str(target_path), "--log-path", log_dir],
-            env=env, capture_output=True, text=True, check=False,
+            [
+                dbt_executable(),
+                "parse",
+                "--no-partial-parse",
+                "--project-dir",
+                str(project_dir),
+                "--profiles-dir",
+                str(project_dir),
+                "--target-path",
+                str(target_path),
+                "--log-path",
+                log_dir,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
     if result.returncode != 0:
         raise RuntimeError(f"dbt parse failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
@@ -109,7 +138,9 @@ def manifest_differences(committed: Mapping[str, Any], fresh: Mapping[str, Any])
     }
 
 
-def check_manifest(manifest_path: Path = MANIFEST_PATH, project_dir: Path = DBT_PROJECT_DIR) -> dict[str, list[str]]:
+def check_manifest(
+    manifest_path: Path = MANIFEST_PATH, project_dir: Path = DBT_PROJECT_DIR
+) -> dict[str, list[str]]:
     """Differences between the committed manifest and a fresh parse (all lists empty = up to date)."""
     committed = json.loads(manifest_path.read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory(prefix="dbt-target-") as target:
@@ -126,7 +157,9 @@ def build_manifest(manifest_path: Path = MANIFEST_PATH, project_dir: Path = DBT_
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when the committed manifest is stale")
     args = parser.parse_args(argv)
     if args.check:

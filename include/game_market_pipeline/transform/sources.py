@@ -67,8 +67,11 @@ def _table(endpoint: ResolvedEndpoint) -> dict[str, Any]:
         "config": {
             "loaded_at_field": LOADED_AT_FIELD,
             "freshness": freshness_for(endpoint.schedule),
-            "meta": {"dag_id": endpoint.dag_id, "record_model": endpoint.record_model,
-                     "schedule": endpoint.schedule},
+            "meta": {
+                "dag_id": endpoint.dag_id,
+                "record_model": endpoint.record_model,
+                "schedule": endpoint.schedule,
+            },
         },
         "columns": [{"name": name, "description": text} for name, text in CONTRACT_COLUMNS],
     }
@@ -109,7 +112,9 @@ def source_tables(loaded: LoadedConfig | None = None) -> list[tuple[str, str, st
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--output", type=Path, default=SOURCES_YML)
     parser.add_argument("--check", action="store_true", help="exit 1 when the file is out of sync")
     args = parser.parse_args(argv)

@@ -61,12 +61,20 @@ def wire_watcher_group(dbt_group: Any, *, start_from_trigger: bool = True) -> No
     from airflow.sdk import TriggerRule
     from cosmos import settings
 
-    tasks = list(dbt_group.iter_tasks()) if hasattr(dbt_group, "iter_tasks") else list(dbt_group.children.values())
+    tasks = (
+        list(dbt_group.iter_tasks())
+        if hasattr(dbt_group, "iter_tasks")
+        else list(dbt_group.children.values())
+    )
     producer = producer_of(tasks)
     if producer is None:
-        raise ValueError(f"task group {dbt_group.group_id!r} has no {PRODUCER_TASK_SUFFIX} task: not WATCHER mode")
+        raise ValueError(
+            f"task group {dbt_group.group_id!r} has no {PRODUCER_TASK_SUFFIX} task: not WATCHER mode"
+        )
     if producer.retries:
-        raise ValueError(f"{producer.task_id}: the watcher producer must have retries=0 (it never re-runs dbt)")
+        raise ValueError(
+            f"{producer.task_id}: the watcher producer must have retries=0 (it never re-runs dbt)"
+        )
     # Cosmos' Variable backup of the producer's XComs only serves a producer retry, and there is none.
     settings.enable_watcher_reliable_retry = False
     producer.__class__ = NodeResultsProducer  # same state, its own way of publishing results (point 1)
@@ -129,7 +137,9 @@ def raise_for(verdict: Verdict, model: str, producer_task_id: str) -> None:
     if verdict is Verdict.NODE_FAILED:
         raise AirflowException(f"dbt could not build {model} in the build: {where}")
     if verdict is Verdict.NOT_RUN:
-        raise AirflowException(f"the dbt build ended without building {model} (an upstream node failed?): {where}")
+        raise AirflowException(
+            f"the dbt build ended without building {model} (an upstream node failed?): {where}"
+        )
     if verdict is Verdict.TESTS_MISSING:
         raise AirflowException(f"the dbt build ended before the tests of {model} ran: {where}")
     raise AirflowException(f"no result for {model} from the dbt build")
@@ -158,8 +168,11 @@ class _NodeResultTask:
                     model_unique_id=self.model_unique_id,  # type: ignore[attr-defined]
                     producer_task_id=self.producer_task_id,  # type: ignore[attr-defined]
                     dag_id=self.dag_id,  # type: ignore[attr-defined]
-                    run_id=context["run_id"], map_index=-1,
-                    poke_interval=float(CONSUMER_POKE_SECONDS), has_tests=self.has_tests),
+                    run_id=context["run_id"],
+                    map_index=-1,
+                    poke_interval=float(CONSUMER_POKE_SECONDS),
+                    has_tests=self.has_tests,
+                ),
                 method_name="execute_complete",
             )
 
@@ -177,8 +190,11 @@ class _NodeResultTask:
         if event.get("verdict") == RETRY_ON_WORKER:
             self._fallback_to_non_watcher_run(context["ti"].try_number, context)  # type: ignore[attr-defined]
             return
-        raise_for(Verdict(event.get("verdict", Verdict.PENDING.value)), self.model_unique_id,  # type: ignore[attr-defined]
-                  self.producer_task_id)  # type: ignore[attr-defined]
+        raise_for(
+            Verdict(event.get("verdict", Verdict.PENDING.value)),
+            self.model_unique_id,  # type: ignore[attr-defined]
+            self.producer_task_id,
+        )  # type: ignore[attr-defined]
 
 
 class ModelResultWatcherOperator(_NodeResultTask, DbtRunWatcherOperator):
@@ -189,8 +205,10 @@ class SeedResultWatcherOperator(_NodeResultTask, DbtSeedWatcherOperator):
     """A seed's task in WATCHER mode: the seed and its tests, as built by the producer."""
 
 
-NODE_TASKS = {DbtRunWatcherOperator: ModelResultWatcherOperator,
-              DbtSeedWatcherOperator: SeedResultWatcherOperator}
+NODE_TASKS = {
+    DbtRunWatcherOperator: ModelResultWatcherOperator,
+    DbtSeedWatcherOperator: SeedResultWatcherOperator,
+}
 
 
 class NodeResultsTrigger(BaseTrigger):
@@ -200,9 +218,16 @@ class NodeResultsTrigger(BaseTrigger):
     (try 2+: the worker re-runs the node alone) go back to a worker through `execute_complete`.
     """
 
-    def __init__(self, model_unique_id: str, producer_task_id: str, dag_id: str, run_id: str | None = None,
-                 map_index: int | None = -1, poke_interval: float = CONSUMER_POKE_SECONDS,
-                 has_tests: bool = False) -> None:
+    def __init__(
+        self,
+        model_unique_id: str,
+        producer_task_id: str,
+        dag_id: str,
+        run_id: str | None = None,
+        map_index: int | None = -1,
+        poke_interval: float = CONSUMER_POKE_SECONDS,
+        has_tests: bool = False,
+    ) -> None:
         super().__init__()
         self.model_unique_id, self.producer_task_id = model_unique_id, producer_task_id
         self.dag_id, self.run_id, self.map_index = dag_id, run_id, map_index
@@ -211,14 +236,24 @@ class NodeResultsTrigger(BaseTrigger):
     def _reader(self) -> WatcherTrigger:
         """Cosmos' XCom and producer-state readers (the triggerer's API client), reused as they are."""
         run_id = self.run_id or self.task_instance.run_id  # started from the trigger: its task instance's run
-        return WatcherTrigger(self.model_unique_id, self.producer_task_id, self.dag_id, run_id, self.map_index,
-                              self.poke_interval)
+        return WatcherTrigger(
+            self.model_unique_id,
+            self.producer_task_id,
+            self.dag_id,
+            run_id,
+            self.map_index,
+            self.poke_interval,
+        )
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return END_TRIGGER_PATH, {
-            "model_unique_id": self.model_unique_id, "producer_task_id": self.producer_task_id,
-            "dag_id": self.dag_id, "run_id": self.run_id, "map_index": self.map_index,
-            "poke_interval": self.poke_interval, "has_tests": self.has_tests,
+            "model_unique_id": self.model_unique_id,
+            "producer_task_id": self.producer_task_id,
+            "dag_id": self.dag_id,
+            "run_id": self.run_id,
+            "map_index": self.map_index,
+            "poke_interval": self.poke_interval,
+            "has_tests": self.has_tests,
         }
 
     async def verdict(self) -> Verdict:
@@ -242,8 +277,12 @@ class NodeResultsTrigger(BaseTrigger):
         if verdict is Verdict.SUCCESS:
             yield TaskSuccessEvent()
         elif verdict in RETRIED:
-            self.log.error("dbt node %s: %s (see the dbt.%s task's log)", self.model_unique_id, verdict.value,
-                           PRODUCER_TASK_SUFFIX)
+            self.log.error(
+                "dbt node %s: %s (see the dbt.%s task's log)",
+                self.model_unique_id,
+                verdict.value,
+                PRODUCER_TASK_SUFFIX,
+            )
             yield TaskFailedEvent()
         else:  # failed tests: the worker fails the task without retry
             yield TriggerEvent({"verdict": verdict.value})

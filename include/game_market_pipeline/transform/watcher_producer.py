@@ -42,8 +42,10 @@ class NodeResultsProducer(DbtProducerWatcherOperator):
     def execute(self, context: Any, **kwargs: Any) -> Any:
         ti = context["ti"]
         if getattr(ti, "try_number", 1) > 1:
-            raise AirflowSkipException(f"{self.task_id} never re-runs the whole build: each failed model's "
-                                       "task re-runs that model alone")
+            raise AirflowSkipException(
+                f"{self.task_id} never re-runs the whole build: each failed model's "
+                "task re-runs that model alone"
+            )
         self._results = NodeResults(self.tests_per_model)
         self._last_push = time.monotonic()
         self._ti = ti
@@ -53,8 +55,11 @@ class NodeResultsProducer(DbtProducerWatcherOperator):
             return super(DbtProducerWatcherOperator, self).execute(context, **kwargs)
         finally:
             self._push(done=True)
-            self.log.info("dbt build: %d node(s) finished; results pushed to XCom %r",
-                          self._results.finished, NODE_RESULTS_XCOM_KEY)
+            self.log.info(
+                "dbt build: %d node(s) finished; results pushed to XCom %r",
+                self._results.finished,
+                NODE_RESULTS_XCOM_KEY,
+            )
 
     def add_cmd_flags(self) -> list[str]:
         flags = [f for f in super().add_cmd_flags()]
