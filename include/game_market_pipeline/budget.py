@@ -92,7 +92,7 @@ def _field_count(field: str, low: int, high: int) -> float:
 
 def runs_per_day(schedule: str | None) -> float:
     """Average scheduled runs per day of an Airflow schedule (a preset or a 5-field cron); 0 for none."""
-    if schedule in (None, "", "@once", "None"):
+    if schedule is None or schedule in ("", "@once", "None"):
         return 0.0
     if schedule in _PRESET_RUNS_PER_DAY:
         return _PRESET_RUNS_PER_DAY[schedule]

@@ -6,7 +6,7 @@ from __future__ import annotations
 # project; re-exported here so every domain error has one import path.
 from game_market_pipeline.config.errors import ConfigError as ConfigError
 from game_market_pipeline.config.errors import ConfigProblem as ConfigProblem
-from game_market_pipeline.config.errors import PipelineError
+from game_market_pipeline.config.errors import PipelineError as PipelineError
 
 
 class ApiError(PipelineError):

@@ -572,7 +572,7 @@ def test_build_schema_and_ops_schema_come_from_the_config(tmp_path, monkeypatch)
 
     config = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
     config["warehouse"]["ops_schema"] = "ops_blue"
-    config["quality"]["promotion"]["audit_schema"] = "analytics_blue_audit"
+    config["warehouse"]["audit_schema"] = "analytics_blue_audit"
     path = tmp_path / "endpoints.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     loaded = load_config(path)

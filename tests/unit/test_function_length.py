@@ -13,6 +13,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "include" / "game_market_pipeline"
 MAX_LINES = 80
 
+
 def long_functions(root: Path = PACKAGE, limit: int = MAX_LINES) -> dict[str, int]:
     """`path:qualified.name` → its line count, for every function over `limit` lines under `root`."""
     found: dict[str, int] = {}

@@ -21,10 +21,6 @@ ALLOWED = {
     # Migration tracks (folders migrations/ops, migrations/raw), mapped to the configured schemas.
     ("warehouse/migrate.py", "ops"),
     ("warehouse/migrate.py", "raw"),
-    # Pending: the transform helper makes these read warehouse.schemas (issue 22); remove at merge.
-    ("quality/dbt_results.py", "ops"),
-    ("transform/cosmos_config.py", "analytics_audit"),
-    ("transform/manifest.py", "analytics_audit"),
 }
 
 

@@ -88,7 +88,7 @@ def _field_of(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "<root>"
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: Any) -> str:  # a pydantic ErrorDetails
     if error.get("type") == "union_tag_invalid":
         ctx = error.get("ctx", {})
         return f"unknown paginator kind {ctx.get('tag')!r}; known kinds: {', '.join(KNOWN_PAGINATORS)}"
@@ -251,7 +251,8 @@ def parse_config(raw: Any, file: Path) -> LoadedConfig:
         return LoadedConfig(file, None, (), (problem,))
     problems: list[ConfigProblem] = []
     left_out: list[tuple[str, str]] = []
-    raw_sources = raw.get("sources") if isinstance(raw.get("sources"), list) else []
+    sources = raw.get("sources")
+    raw_sources: list[Any] = sources if isinstance(sources, list) else []
     repeated_sources = _repeated_names(raw_sources)
     good_sources: list[SourceConfig] = []
     for s_index, raw_source in enumerate(raw_sources):

@@ -207,7 +207,7 @@ class EndpointSettings(Strict):
     @classmethod
     def _refuse_removed(cls, value: Any, info: ValidationInfo) -> Any:
         raise ValueError(
-            f"`{info.field_name}` was removed: {REMOVED_SETTINGS[info.field_name]}; delete this setting"
+            f"`{info.field_name}` was removed: {REMOVED_SETTINGS[str(info.field_name)]}; delete this setting"
         )
 
     # Guards of one date's walk (ingest/guards.py): each stops the extract with an error naming the

@@ -71,6 +71,7 @@ def check_source_freshness(
     if loaded.config is None:  # a broken endpoint drops only its own DAG; a broken file stops here
         loaded.raise_for_problems()
     config = loaded.config
+    assert config is not None  # raise_for_problems raised otherwise
     own_conn = conn is None
     if own_conn:
         from game_market_pipeline.warehouse.connection import postgres_connection

@@ -193,8 +193,8 @@ class _NodeResultTask:
         raise_for(
             Verdict(event.get("verdict", Verdict.PENDING.value)),
             self.model_unique_id,  # type: ignore[attr-defined]
-            self.producer_task_id,
-        )  # type: ignore[attr-defined]
+            self.producer_task_id,  # type: ignore[attr-defined]
+        )
 
 
 class ModelResultWatcherOperator(_NodeResultTask, DbtRunWatcherOperator):
@@ -235,7 +235,7 @@ class NodeResultsTrigger(BaseTrigger):
 
     def _reader(self) -> WatcherTrigger:
         """Cosmos' XCom and producer-state readers (the triggerer's API client), reused as they are."""
-        run_id = self.run_id or self.task_instance.run_id  # started from the trigger: its task instance's run
+        run_id = self.run_id or self.task_instance.run_id  # type: ignore[union-attr]  # started from the trigger: its task instance's run
         return WatcherTrigger(
             self.model_unique_id,
             self.producer_task_id,

@@ -78,7 +78,7 @@ class OwnedConnection:
         self._conn: Any = None
         self._lock = threading.Lock()
 
-    def run(self, statement: Any, params: tuple = (), fetch: bool = False) -> list[tuple] | int:
+    def run(self, statement: Any, params: tuple | dict[str, Any] = (), fetch: bool = False) -> Any:
         """Run one statement in its own transaction: its rows (`fetch`) or its row count.
 
         A broken connection is reopened once; an error then propagates (psycopg2.Error).
