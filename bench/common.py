@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -244,6 +245,28 @@ def emit(result: dict[str, Any]) -> None:
     print(RESULT_PREFIX + json.dumps(result), flush=True)
 
 
+def ours_command(
+    replay: Replay, s3_url: str, pg_url: str, records: int, bucket_prefix: str = "bench"
+) -> list[str]:
+    """The argv of one run of our ingestion (`bench.ours`) against the replay server, an S3 endpoint and
+    a database, in a fresh bucket; callers append their own flags (rate, patches, profiling)."""
+    return [
+        sys.executable,
+        "-m",
+        "bench.ours",
+        "--rawg-url",
+        replay.rawg,
+        "--s3-url",
+        s3_url,
+        "--pg-url",
+        pg_url,
+        "--bucket",
+        f"{bucket_prefix}-{uuid.uuid4().hex[:12]}",
+        "--expect",
+        str(records),
+    ]
+
+
 def median(values: list[float]) -> float:
     return float(statistics.median(values)) if values else float("nan")
 
@@ -266,25 +289,13 @@ class Replay:
     """The replay server in its own process (so its CPU is not charged to the client under test)."""
 
     def __init__(self, games: int, latency_ms: float = 0.0):
-        from gmp_dev.local.stack import free_port, wait_for_port
+        from gmp_dev.local.stack import free_port, replay_server_argv, wait_for_port
 
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gmp_dev.replay.server",
-                "--host",
-                LOOPBACK,
-                "--port",
-                str(self.port),
-                "--rawg-key",
-                RAWG_KEY,
-                "--synthetic-games",
-                str(games),
-                "--latency-ms",
-                str(latency_ms),
-            ],
+            replay_server_argv(
+                self.port, RAWG_KEY, "--synthetic-games", str(games), "--latency-ms", str(latency_ms)
+            ),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             cwd=ROOT,
@@ -348,18 +359,9 @@ class Moto:
 
 def ensure_database(admin_url: str, name: str) -> str:
     """A dedicated database on the given server (other work on the server is left alone)."""
-    import psycopg2
-    from psycopg2 import sql
+    from gmp_dev.local.stack import ensure_database as create_if_missing
 
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-        if cur.fetchone() is None:
-            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    conn.close()
-    base = admin_url.rsplit("/", 1)[0]
-    return f"{base}/{name}"
+    return create_if_missing(admin_url, name)
 
 
 def reset_schemas(pg_url: str, *schemas: str) -> None:

@@ -11,12 +11,10 @@ import argparse
 import collections
 import re
 import subprocess
-import sys
 import tempfile
-import uuid
 from pathlib import Path
 
-from bench.common import BENCH_VENV, ROOT, Moto, Replay, ensure_database, reset_schemas
+from bench.common import BENCH_VENV, ROOT, Moto, Replay, ensure_database, ours_command, reset_schemas
 
 PY_SPY = BENCH_VENV / "bin" / "py-spy"
 
@@ -78,19 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                 str(raw),
                 *(["--subprocesses"] if args.subprocesses else []),
                 "--",
-                sys.executable,
-                "-m",
-                "bench.ours",
-                "--rawg-url",
-                replay.rawg,
-                "--s3-url",
-                moto.url,
-                "--pg-url",
-                pg_url,
-                "--bucket",
-                f"bench-{uuid.uuid4().hex[:12]}",
-                "--expect",
-                str(args.records),
+                *ours_command(replay, moto.url, pg_url, args.records),
                 "--patch",
                 args.patch,
             ]

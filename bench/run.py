@@ -23,7 +23,6 @@ import shlex
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from bench.common import (
     Replay,
     ensure_database,
     machine,
+    ours_command,
     reset_schemas,
     run_measured,
 )
@@ -139,19 +139,7 @@ def run_ours(
     try:
         reset_schemas(pg_url, "raw", "ops")
         argv = [
-            sys.executable,
-            "-m",
-            "bench.ours",
-            "--rawg-url",
-            replay.rawg,
-            "--s3-url",
-            moto.url,
-            "--pg-url",
-            pg_url,
-            "--bucket",
-            f"bench-{uuid.uuid4().hex[:12]}",
-            "--expect",
-            str(records),
+            *ours_command(replay, moto.url, pg_url, records),
             "--requests-per-second",
             str(rps),
             "--patch",

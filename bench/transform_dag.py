@@ -119,27 +119,13 @@ def add_games(pg_url: str, games: int) -> None:
     conn.close()
 
 
-def _dbt_env(pg_url: str, schema: str) -> dict[str, str]:
-    """dbt/profiles.yml's variables for a postgresql:// URL (the password only ever in the environment)."""
-    from urllib.parse import unquote, urlparse
-
-    parsed = urlparse(pg_url)
-    return {
-        "GMP_PG_HOST": parsed.hostname or "127.0.0.1",
-        "GMP_PG_PORT": str(parsed.port or 5432),
-        "GMP_PG_USER": unquote(parsed.username or "postgres"),
-        "GMP_PG_PASSWORD": unquote(parsed.password or ""),
-        "GMP_PG_DBNAME": parsed.path.lstrip("/") or "postgres",
-        "GMP_DBT_SCHEMA": schema,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
-
-
 def bare_build(pg_url: str, env: dict[str, str], root: Path = ROOT, quiet: bool = False) -> dict:
     """`dbt build` of the whole project on the command line: the dbt next to this interpreter, nothing else.
 
     quiet: with the producer's flags (`--quiet --log-level-file none`), the fastest a command line gets.
     """
+    from gmp_dev.run_dbt import dbt_env
+
     reset_schemas(pg_url, BARE_SCHEMA)
     project = root / "dbt"
     command = [
@@ -155,7 +141,7 @@ def bare_build(pg_url: str, env: dict[str, str], root: Path = ROOT, quiet: bool 
     command += ["--quiet", "--log-level-file", "none"] if quiet else []
     started = time.perf_counter()
     proc = subprocess.run(
-        command, capture_output=True, text=True, cwd=project, env={**env, **_dbt_env(pg_url, BARE_SCHEMA)}
+        command, capture_output=True, text=True, cwd=project, env={**env, **dbt_env(pg_url, BARE_SCHEMA)}
     )
     seconds = time.perf_counter() - started
     tail = proc.stdout.strip().splitlines()[-1:] if proc.stdout.strip() else []

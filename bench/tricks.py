@@ -20,11 +20,19 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.common import Moto, Replay, emit, ensure_database, machine, reset_schemas, run_measured
+from bench.common import (
+    Moto,
+    Replay,
+    emit,
+    ensure_database,
+    machine,
+    ours_command,
+    reset_schemas,
+    run_measured,
+)
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DAG_ID = "ingest__rawg__games"
@@ -62,19 +70,7 @@ def ingest_once(replay: Replay, pg_url: str, args: argparse.Namespace, name: str
             "taskset",
             "-c",
             args.cpus,
-            sys.executable,
-            "-m",
-            "bench.ours",
-            "--rawg-url",
-            replay.rawg,
-            "--s3-url",
-            moto.url,
-            "--pg-url",
-            pg_url,
-            "--bucket",
-            f"tricks-{uuid.uuid4().hex[:12]}",
-            "--expect",
-            str(args.records),
+            *ours_command(replay, moto.url, pg_url, args.records, bucket_prefix="tricks"),
             *extra_argv,
         ]
         try:

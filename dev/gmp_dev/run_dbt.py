@@ -36,6 +36,8 @@ def resolve_pg_url(pg_url: str | None = None) -> str:
 
 
 def dbt_env(pg_url: str, schema: str | None = None) -> dict[str, str]:
+    """dbt/profiles.yml's variables for a postgresql:// URL (the password only ever in the environment);
+    the schema is `target_schema(schema)`. The one place a URL becomes dbt's profile (CLI, tests, bench)."""
     parsed = urlparse(pg_url)
     return {
         "GMP_PG_HOST": parsed.hostname or "127.0.0.1",
@@ -46,6 +48,19 @@ def dbt_env(pg_url: str, schema: str | None = None) -> dict[str, str]:
         "GMP_DBT_SCHEMA": target_schema(schema),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
+
+
+def dbt_command(args: list[str], *options: str) -> list[str]:
+    """`dbt <args>` on the project, with its profiles.yml, by the dbt of this venv (as Cosmos runs it)."""
+    return [
+        str(venv_dbt_executable()),
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        *options,
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,14 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.print_url:
         print(pg_url)
         return 0
-    command = [
-        str(venv_dbt_executable()),
-        *(dbt_args or ["build"]),
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-    ]
+    command = dbt_command(dbt_args or ["build"])
     if "--target-path" not in dbt_args:
         # never overwrite the committed dbt/target/manifest.json with a local build's
         command += ["--target-path", str(CLI_TARGET_PATH)]

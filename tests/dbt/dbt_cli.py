@@ -9,26 +9,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
-from game_market_pipeline.transform.cosmos_config import venv_dbt_executable
-from game_market_pipeline.transform.sources import DBT_PROJECT_DIR
+from gmp_dev.run_dbt import dbt_command, dbt_env
 
 
 def profile_env(pg_url: str, schema: str) -> dict[str, str]:
-    """The environment profiles.yml reads (host, port, user, password, dbname, schema)."""
-    parsed = urlparse(pg_url)
-    return {
-        "GMP_PG_HOST": parsed.hostname or "127.0.0.1",
-        "GMP_PG_PORT": str(parsed.port or 5432),
-        "GMP_PG_USER": unquote(parsed.username or "postgres"),
-        "GMP_PG_PASSWORD": unquote(parsed.password or ""),
-        "GMP_PG_DBNAME": parsed.path.lstrip("/") or "postgres",
-        "GMP_DBT_SCHEMA": schema,
-        "GMP_DBT_THREADS": "2",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        "DO_NOT_TRACK": "1",
-    }
+    """The environment profiles.yml reads (host, port, user, password, dbname, schema), two threads."""
+    return {**dbt_env(pg_url, schema), "GMP_DBT_THREADS": "2", "DO_NOT_TRACK": "1"}
 
 
 @dataclass
@@ -52,18 +39,7 @@ def run_dbt(args: list[str], *, pg_url: str, schema: str, work_dir: Path, check:
     target_path = work_dir / f"target-{schema}"
     log_path = work_dir / f"logs-{schema}"
     env = {**os.environ, **profile_env(pg_url, schema)}
-    command = [
-        str(venv_dbt_executable()),
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(target_path),
-        "--log-path",
-        str(log_path),
-    ]
+    command = dbt_command(args, "--target-path", str(target_path), "--log-path", str(log_path))
     started = time.perf_counter()
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     run = DbtRun(

@@ -1,4 +1,4 @@
-"""Run DAGs with `dag.test()` on request, in ONE long-lived process (used by test_publish_dag.py).
+"""Run DAGs with `dag.test()` on request, in ONE long-lived process (started by airflow_session.py).
 
 `airflow dags test` starts Airflow's in-process execution API for every invocation (several seconds
 each on a 2-core machine); one process serving several runs pays that once. Protocol: one JSON object

@@ -8,12 +8,7 @@ prepare → checks → reschedule-mode gate → promotion with the production As
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import psycopg2
 import pytest
@@ -23,12 +18,11 @@ from game_market_pipeline.config.loader import DEFAULT_CONFIG_PATH
 from game_market_pipeline.promotion.report import latest_verdict, table_checksums
 from game_market_pipeline.promotion.swap import WapSchemas, schema_builds
 from tests.conftest import pg_conn_json
+from tests.quality.airflow_session import AirflowSession
 from tests.quality.conftest import QUALITY_SECTION
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-AIRFLOW = str(Path(sys.executable).with_name("airflow"))
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The production Asset names the configured production schema (here the test's prefixed one).
 PRODUCTION_URI = "postgres://warehouse:5432/warehouse/{production}/_build"
 
@@ -104,46 +98,17 @@ def airflow(tmp_path_factory, pg_url):
     dags.mkdir()
     (dags / "wap_publish_test.py").write_text(PUBLISH_DAG)
     (dags / "rollback_warehouse.py").write_text(ROLLBACK_DAG)
-    home, results = root / "home", root / "results"
-    results.mkdir()
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-        "AIRFLOW_CONN_WAREHOUSE_DB": pg_conn_json(pg_url),
-        "GMP_CONFIG_PATH": str(config_path),
-        "GMP_DBT_SCHEMA": schemas.audit,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
-    log = open(root / "airflow.log", "w")  # noqa: SIM115 - closed below
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "tests.quality.airflow_runner", str(results)],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdin=subprocess.PIPE,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    yield {
-        "runner": runner,
-        "results": results,
-        "log": root / "airflow.log",
-        "steps": [0],
-        "schemas": schemas,
-        "ops": ops,
-        "home": home,
-    }
-    runner.stdin.close()
-    try:
-        runner.wait(timeout=2)
-    except subprocess.TimeoutExpired:  # Airflow's exit handlers are slow; the runs are all done
-        runner.terminate()
-        runner.wait(timeout=10)
-    log.close()
+    session = AirflowSession(
+        root,
+        dags,
+        {
+            "AIRFLOW_CONN_WAREHOUSE_DB": pg_conn_json(pg_url),
+            "GMP_CONFIG_PATH": str(config_path),
+            "GMP_DBT_SCHEMA": schemas.audit,
+        },
+    ).start()
+    yield {"session": session, "schemas": schemas, "ops": ops, "home": session.home}
+    session.stop(wait_seconds=2)
     conn = psycopg2.connect(pg_url)
     conn.autocommit = True
     with conn.cursor() as cur:
@@ -154,23 +119,7 @@ def airflow(tmp_path_factory, pg_url):
 
 def _run(airflow, dag_id, scenario="good", conf=None):
     """One DAG run in the runner process: (dag run state, run id, {task_id: state}, log of this run)."""
-    number = airflow["steps"][0]
-    airflow["steps"][0] += 1
-    log_offset = airflow["log"].stat().st_size
-    airflow["runner"].stdin.write(json.dumps({"dag_id": dag_id, "scenario": scenario, "conf": conf}) + "\n")
-    airflow["runner"].stdin.flush()
-    answer_file = airflow["results"] / f"{number}.json"
-    deadline = time.monotonic() + 120
-    while not answer_file.exists():
-        assert airflow["runner"].poll() is None, airflow["log"].read_text()[-3000:]
-        assert time.monotonic() < deadline, "the Airflow runner did not answer in time"
-        time.sleep(0.1)
-    answer = json.loads(answer_file.read_text())
-    with open(airflow["log"]) as log:
-        log.seek(log_offset)
-        run_log = log.read()
-    assert "error" not in answer, f"{answer}\n{run_log[-3000:]}"
-    return answer["state"], answer["run_id"], answer["tasks"], run_log
+    return airflow["session"].run({"dag_id": dag_id, "scenario": scenario, "conf": conf}, timeout_seconds=120)
 
 
 def _asset_events(airflow):

@@ -13,12 +13,7 @@ Real dbt on the recorded raw payloads in a database of this module alone, real w
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 import psycopg2
 import pytest
@@ -28,11 +23,10 @@ from game_market_pipeline.config.loader import DEFAULT_CONFIG_PATH
 from game_market_pipeline.promotion.report import table_checksums
 from game_market_pipeline.promotion.swap import WapSchemas, schema_builds
 from tests.conftest import _new_database, pg_conn_json
+from tests.quality.airflow_session import PROJECT_ROOT, AirflowSession
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-AIRFLOW = str(Path(sys.executable).with_name("airflow"))
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DAG_ID = "transform_warehouse"
 FAILING_MODEL = "fact_games"
 PRODUCER = "dbt.dbt_producer_watcher"
@@ -88,69 +82,23 @@ def transform_airflow(tmp_path_factory, pg_server_url):
     dags = root / "dags"
     dags.mkdir()
     (dags / f"{DAG_ID}.py").symlink_to(PROJECT_ROOT / "dags" / f"{DAG_ID}.py")
-    home, results = root / "home", root / "results"
-    results.mkdir()
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-        "AIRFLOW_CONN_WAREHOUSE_DB": pg_conn_json(url),
-        "GMP_CONFIG_PATH": str(config_path),
-        "GMP_DBT_EXECUTION_MODE": "watcher",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    env.pop("GMP_DBT_SCHEMA", None)  # the audit schema comes from the config
-    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
-    log = open(root / "airflow.log", "w")  # noqa: SIM115 - closed below
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "tests.quality.airflow_runner", str(results)],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdin=subprocess.PIPE,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    yield {
-        "runner": runner,
-        "results": results,
-        "log": root / "airflow.log",
-        "steps": [0],
-        "url": url,
-        "schemas": schemas,
-        "ops": ops,
-    }
-    runner.stdin.close()
-    try:
-        runner.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        runner.terminate()
-        runner.wait(timeout=10)
-    log.close()
+    session = AirflowSession(
+        root,
+        dags,
+        {
+            "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+            "AIRFLOW_CONN_WAREHOUSE_DB": pg_conn_json(url),
+            "GMP_CONFIG_PATH": str(config_path),
+            "GMP_DBT_EXECUTION_MODE": "watcher",
+        },
+    ).start(unset=("GMP_DBT_SCHEMA",))  # the audit schema comes from the config
+    yield {"session": session, "url": url, "schemas": schemas, "ops": ops}
+    session.stop()
     next(databases, None)  # drops the database
 
 
 def _run(airflow) -> tuple[str, str, dict[str, str], str]:
-    number = airflow["steps"][0]
-    airflow["steps"][0] += 1
-    offset = airflow["log"].stat().st_size
-    airflow["runner"].stdin.write(json.dumps({"dag_id": DAG_ID}) + "\n")
-    airflow["runner"].stdin.flush()
-    answer_file = airflow["results"] / f"{number}.json"
-    deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
-    while not answer_file.exists():
-        assert airflow["runner"].poll() is None, airflow["log"].read_text()[-3000:]
-        assert time.monotonic() < deadline, "the transform DAG run did not finish in time"
-        time.sleep(0.5)
-    answer = json.loads(answer_file.read_text())
-    with open(airflow["log"]) as log:
-        log.seek(offset)
-        run_log = log.read()
-    assert "error" not in answer, f"{answer}\n{run_log[-3000:]}"
-    return answer["state"], answer["run_id"], answer["tasks"], run_log
+    return airflow["session"].run({"dag_id": DAG_ID}, timeout_seconds=RUN_TIMEOUT_SECONDS, poll_seconds=0.5)
 
 
 def _dbt_invocations(url: str, ops: str, build_id: str) -> list[str]:

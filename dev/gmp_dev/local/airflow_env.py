@@ -20,21 +20,6 @@ def airflow_bin() -> str:
     return str(Path(sys.executable).with_name("airflow"))
 
 
-def _ensure_database(server_url: str, name: str) -> str:
-    import psycopg2
-    from psycopg2 import sql
-
-    conn = psycopg2.connect(server_url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-        if cur.fetchone() is None:
-            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    conn.close()
-    base = server_url.rsplit("/", 1)[0]
-    return f"{base}/{name}"
-
-
 def airflow_environment(
     state_dir: Path = stack.STATE_DIR,
     extra: dict[str, str] | None = None,
@@ -43,7 +28,7 @@ def airflow_environment(
     """Airflow's environment over `base_env` (default: this process's); connections already set are kept."""
     env = dict(os.environ if base_env is None else base_env)
     env.update(stack.connection_env(state_dir, env))
-    meta_url = env.get("GMP_AIRFLOW_META_URL") or _ensure_database(
+    meta_url = env.get("GMP_AIRFLOW_META_URL") or stack.ensure_database(
         stack.start_postgres(state_dir).url, AIRFLOW_META_DB
     )
     home = state_dir / "airflow"

@@ -177,6 +177,22 @@ def start_postgres(state_dir: Path = STATE_DIR, port: int | None = None) -> Serv
     return service
 
 
+def ensure_database(server_url: str, name: str) -> str:
+    """The URL of database `name` on the server of `server_url`, created if missing (other databases
+    on the server are left alone)."""
+    import psycopg2
+    from psycopg2 import sql
+
+    conn = psycopg2.connect(server_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if cur.fetchone() is None:
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    conn.close()
+    return f"{server_url.rsplit('/', 1)[0]}/{name}"
+
+
 def stop_postgres(state_dir: Path = STATE_DIR) -> None:
     pgdata = state_dir / "pgdata"
     if (pgdata / "postmaster.pid").exists():
@@ -214,14 +230,9 @@ def start_moto(state_dir: Path = STATE_DIR, port: int | None = None) -> Service:
     return _spawn("moto", argv, port, state_dir, f"http://{LOOPBACK}:{port}")
 
 
-def start_replay(
-    state_dir: Path = STATE_DIR, port: int | None = None, extra_args: list[str] | None = None
-) -> Service:
-    existing = Service.load(state_dir, "replay")
-    if existing:
-        return existing
-    port = port or free_port()
-    argv = [
+def replay_server_argv(port: int, rawg_key: str, *options: str) -> list[str]:
+    """The command of a replay server process on loopback (`options`: more of its flags)."""
+    return [
         sys.executable,
         "-m",
         "gmp_dev.replay.server",
@@ -229,8 +240,20 @@ def start_replay(
         LOOPBACK,
         "--port",
         str(port),
+        "--rawg-key",
+        rawg_key,
+        *options,
     ]
-    argv += ["--rawg-key", local_rawg_key()] + list(extra_args or [])
+
+
+def start_replay(
+    state_dir: Path = STATE_DIR, port: int | None = None, extra_args: list[str] | None = None
+) -> Service:
+    existing = Service.load(state_dir, "replay")
+    if existing:
+        return existing
+    port = port or free_port()
+    argv = replay_server_argv(port, local_rawg_key(), *(extra_args or []))
     return _spawn("replay", argv, port, state_dir, f"http://{LOOPBACK}:{port}")
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from gmp_dev.local.stack import LOOPBACK, free_port, wait_for_port
+from gmp_dev.local.stack import LOOPBACK, free_port, replay_server_argv, wait_for_port
 
 KEY = "bench-key"
 
@@ -76,21 +76,7 @@ def run(
 ) -> dict[str, Any]:
     port = free_port()
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gmp_dev.replay.server",
-            "--host",
-            LOOPBACK,
-            "--port",
-            str(port),
-            "--rawg-key",
-            KEY,
-            "--synthetic-games",
-            str(games),
-            "--seed",
-            str(seed),
-        ],
+        replay_server_argv(port, KEY, "--synthetic-games", str(games), "--seed", str(seed)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

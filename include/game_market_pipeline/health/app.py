@@ -105,22 +105,14 @@ def load_settings() -> tuple[list[EndpointSpec], HealthSettings, str]:
 
 def _connect_warehouse(conn_id: str) -> Any:
     """A psycopg2 connection from the Airflow connection, resolved the API server's way."""
-    import psycopg2
     from airflow.models.connection import Connection
+
+    from game_market_pipeline.warehouse.connection import connect_with
 
     try:
         conn = Connection.get_connection_from_secrets(conn_id)
-        extra = conn.extra_dejson or {}
-        return psycopg2.connect(
-            host=conn.host or "127.0.0.1",
-            port=conn.port or 5432,
-            user=conn.login or None,
-            password=conn.password or None,
-            dbname=conn.schema or "postgres",
-            connect_timeout=int(extra.get("connect_timeout", 5)),
-            application_name="gmp-data-health",
-            **{k: extra[k] for k in ("sslmode", "sslrootcert", "sslcert", "sslkey") if k in extra},
-        )
+        # The page must answer quickly when the warehouse is away: a short timeout unless the extra sets one.
+        return connect_with(conn, connect_timeout=5, application_name="gmp-data-health")
     except Exception as err:
         # The driver's message names host and port: log it for the operator, show only the connection id.
         log.warning("data health: cannot open the warehouse connection %r: %s", conn_id, type(err).__name__)

@@ -23,7 +23,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -37,7 +37,7 @@ from game_market_pipeline.ingest.checker import Checker, RecordChecker
 from game_market_pipeline.ingest.extract import ExtractResult
 from game_market_pipeline.ingest.http_client import ApiClient
 from game_market_pipeline.ingest.lander import PartLander
-from game_market_pipeline.ingest.landing_contract import Checkpoint, DetailsSummary, Manifest, merged_counts
+from game_market_pipeline.ingest.landing_contract import Checkpoint, DetailsSummary, Manifest
 from game_market_pipeline.ingest.validate import ValidationStats
 
 log = logging.getLogger(__name__)
@@ -285,27 +285,16 @@ def _details_manifest(
         not_found=not_found_all,
         backlog_after=max(0, walk.backlog - len(fetched_all) - len(not_found_all)),
     )
-    counts = merged_counts(walk.checkpoints)
-    return Manifest(
-        complete=True,
-        source=endpoint.source,
-        endpoint=endpoint.name,
-        ingest_date=ingest_date,
-        run_id=run_id,
-        record_model=endpoint.record_model,
-        primary_key=endpoint.primary_key,
+    return Manifest.completed(
+        endpoint,
+        ingest_date,
+        run_id,
+        walk.checkpoints,
+        calls=calls,
+        previous_calls=walk.previous_calls,
+        seconds=seconds,
         pages=len(walk.checkpoints),
-        records=counts.records,
-        valid=counts.records - counts.invalid,
-        invalid=counts.invalid,
-        error_counts=counts.error_counts,
-        drift_fields=counts.drift_counts,
-        api_calls=walk.previous_calls + calls,
-        resumed=bool(walk.previous_calls),
         details=summary,
-        parts=[c.landed_part() for c in walk.checkpoints],
-        completed_at=datetime.now(UTC),
-        extract_seconds=round(seconds, 3),
     )
 
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from game_market_pipeline.config.models import ResolvedEndpoint
@@ -264,28 +264,19 @@ def close_walk(
             endpoint.dag_id,
             ", ".join(f"{k} ({v}x)" for k, v in list(counts.drift_counts.items())[:20]),
         )
-    return Manifest(
-        complete=True,
-        source=endpoint.source,
-        endpoint=endpoint.name,
-        ingest_date=ingest_date,
-        run_id=run_id,
-        record_model=endpoint.record_model,
-        primary_key=endpoint.primary_key,
+    return Manifest.completed(
+        endpoint,
+        ingest_date,
+        run_id,
+        walk.checkpoints,
+        calls=client.calls,
+        previous_calls=walk.previous_calls,
+        seconds=seconds,
+        counts=counts,
         filters=walk.filters,
         pages=max((c.last_page for c in walk.checkpoints if c.last_page is not None), default=0),
-        records=counts.records,
-        valid=counts.records - counts.invalid,
-        invalid=counts.invalid,
-        error_counts=counts.error_counts,
-        drift_fields=counts.drift_counts,
         **count.to_json(),
         count_message=count_warning,
-        api_calls=walk.previous_calls + client.calls,
-        resumed=bool(walk.previous_calls),
-        parts=[c.landed_part() for c in walk.checkpoints],
-        completed_at=datetime.now(UTC),
-        extract_seconds=round(seconds, 3),
         **stop_fields(
             walk.stop,
             walk.resumed,

@@ -13,12 +13,15 @@ default, so a manifest or checkpoint already in S3 stays readable by newer code
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
-from typing import Any, ClassVar
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from game_market_pipeline.ingest.paginators import PageRequest
+
+if TYPE_CHECKING:
+    from game_market_pipeline.config.models import ResolvedEndpoint
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "_manifest.json"
@@ -170,6 +173,44 @@ class Manifest(_Contract):
     @classmethod
     def from_json(cls, body: bytes | str) -> Manifest:
         return cls.model_validate_json(body)
+
+    @classmethod
+    def completed(
+        cls,
+        endpoint: ResolvedEndpoint,
+        ingest_date: date,
+        run_id: str,
+        checkpoints: list[Checkpoint],
+        calls: int,
+        previous_calls: int,
+        seconds: float,
+        counts: ValidationCounts | None = None,
+        **fields: Any,
+    ) -> Manifest:
+        """The closing manifest of a landing (list walk or details): the endpoint's identity, the counts
+        summed over its parts (`counts` when the caller already has them), its parts in order; the calls
+        of this try and of earlier tries of the same date (then it `resumed`). `fields`: what only one
+        kind of walk records."""
+        counts = counts or merged_counts(checkpoints)
+        return cls(
+            complete=True,
+            source=endpoint.source,
+            endpoint=endpoint.name,
+            ingest_date=ingest_date,
+            run_id=run_id,
+            record_model=endpoint.record_model,
+            primary_key=endpoint.primary_key,
+            records=counts.records,
+            invalid=counts.invalid,
+            error_counts=counts.error_counts,
+            drift_fields=counts.drift_counts,
+            api_calls=previous_calls + calls,
+            resumed=bool(previous_calls),
+            parts=[c.landed_part() for c in checkpoints],
+            completed_at=datetime.now(UTC),
+            extract_seconds=round(seconds, 3),
+            **fields,
+        )
 
 
 def merged_counts(checkpoints: list[Checkpoint]) -> ValidationCounts:

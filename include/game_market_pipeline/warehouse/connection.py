@@ -1,7 +1,8 @@
 """Connections to the warehouse, in one place for every package (ingest, quality, promotion, the CLI).
 
 - `airflow_connection`: an Airflow connection by id (at task run time only), or None.
-- `postgres_connection`: a psycopg2 connection for a postgres Airflow connection.
+- `postgres_connection`: a psycopg2 connection for a postgres Airflow connection (`connect_with`
+  builds it from a connection object resolved elsewhere, e.g. by the API server).
 - `postgres_url_from_conn`: the libpq URL of an `AIRFLOW_CONN_*` JSON value (CLIs, the local stack).
 - `OwnedConnection`: a connection a helper owns (the call counter, a lease's heartbeat): autocommit,
   opened lazily, reopened after the server restarted or the network dropped.
@@ -51,6 +52,12 @@ def postgres_connection(conn_id: str) -> Any:
     conn = airflow_connection(conn_id)
     if conn is None:
         raise LookupError(f"the Airflow connection {conn_id!r} is not defined")
+    return connect_with(conn)
+
+
+def connect_with(conn: Any, **defaults: Any) -> Any:
+    """A psycopg2 connection from an Airflow connection's fields and the libpq options in its extra;
+    `defaults` (e.g. connect_timeout, application_name) apply where the extra sets none."""
     extra = dict(getattr(conn, "extra_dejson", None) or {})
     return psycopg2.connect(
         host=conn.host or "127.0.0.1",
@@ -58,7 +65,7 @@ def postgres_connection(conn_id: str) -> Any:
         user=conn.login or None,
         password=conn.password or None,
         dbname=conn.schema or "postgres",
-        **{k: extra[k] for k in LIBPQ_EXTRA if k in extra},
+        **{**defaults, **{k: extra[k] for k in LIBPQ_EXTRA if k in extra}},
     )
 
 
