@@ -473,7 +473,7 @@ def test_end_trigger_ends_the_task_in_the_triggerer():
     assert type(event) is TriggerEvent and event.payload["verdict"] == "tests_failed"
     [event] = _end_events(_document("success"), "failed")  # the build stopped before the model's tests ran
     assert isinstance(event, TaskFailedEvent)
-    [event] = _end_events(_document(None), "failed")  # never built (an upstream node failed): retried
+    [event] = _end_events(_document(None), "failed")  # no result for it (dbt stopped early): retried
     assert isinstance(event, TaskFailedEvent)
     [event] = _end_events(_document("success", done=False), "failed")  # producer killed before its last push
     assert isinstance(event, TaskFailedEvent)
@@ -589,6 +589,21 @@ def test_build_schema_and_ops_schema_come_from_the_config(tmp_path, monkeypatch)
         if f.name != "run_dbt.py"
     )
     assert "analytics_audit" not in source and '"ops"' not in source
+
+
+def test_the_schedule_listens_where_the_ingest_dags_emit_under_a_configured_raw_schema(tmp_path):
+    from game_market_pipeline.config.loader import DEFAULT_CONFIG_PATH, load_config
+    from game_market_pipeline.factory.build import build_dags
+
+    config = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
+    config["warehouse"]["raw_schema"] = "landing"
+    path = tmp_path / "endpoints.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    loaded = load_config(path)
+    emitted = {o.uri for dag in build_dags(loaded).values() for task in dag.tasks for o in task.outlets}
+    listened = {asset.uri for asset in cosmos_config.schedule_assets(loaded)}
+    assert listened and all("/landing/_" in uri for uri in listened), listened
+    assert listened <= emitted, listened - emitted
 
 
 def test_execution_mode_and_threads_are_checked(monkeypatch):

@@ -43,7 +43,7 @@ def test_the_defaults_are_the_configs_own() -> None:
     assert DEFAULT_SCHEMAS.staging == DEFAULT_SCHEMAS.raw
 
 
-def test_the_schemas_are_read_from_the_config() -> None:
+def test_the_schemas_are_read_from_the_config(tmp_path: Path) -> None:
     raw = _raw_config()
     raw["warehouse"].update(raw_schema="landing", ops_schema="pipeline_ops", audit_schema="wap_audit")
     raw["quality"]["promotion"].update(production_schema="marts", previous_schema="marts_before")
@@ -54,6 +54,12 @@ def test_the_schemas_are_read_from_the_config() -> None:
     )
     assert configured_schemas() == WarehouseSchemas.from_config(
         parse_config(_raw_config(), DEFAULT_CONFIG_PATH)
+    )
+    # configured_schemas reads the file it is given, not only the shipped one.
+    path = tmp_path / "endpoints.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert configured_schemas(str(path)) == WarehouseSchemas(
+        raw="landing", ops="pipeline_ops", audit="wap_audit", production="marts", previous="marts_before"
     )
 
 
@@ -73,11 +79,20 @@ def test_the_schemas_are_read_from_the_config() -> None:
             "analytics_previous",
             "warehouse.raw_schema and quality.promotion.previous_schema",
         ),
+        (
+            "quality.promotion",
+            "previous_schema",
+            "analytics",
+            "quality.promotion.production_schema and quality.promotion.previous_schema",
+        ),
     ],
 )
 def test_two_roles_sharing_one_schema_are_refused(section, field, value, roles) -> None:
     raw = copy.deepcopy(_raw_config())
-    raw[section][field] = value
+    target = raw
+    for key in section.split("."):
+        target = target[key]
+    target[field] = value
     loaded = parse_config(raw, Path("endpoints.yaml"))
     assert loaded.config is None
     messages = " ".join(str(p) for p in loaded.problems)

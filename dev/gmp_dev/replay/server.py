@@ -699,29 +699,9 @@ class ReplayServer:
     ...     requests.get(server.base_url("rawg") + "/games", params={"key": "k"}).json()["count"]
     """
 
-    def __init__(
-        self,
-        *,
-        host: str = LOOPBACK,
-        port: int = 0,
-        rawg_key: str = DEFAULT_RAWG_KEY,
-        latency_ms: float = 0.0,
-        synthetic_games: int | None = None,
-        tcgdex_cards: int = DEFAULT_TCGDEX_CARDS,
-        pokeapi_pokemon: int = DEFAULT_POKEAPI_POKEMON,
-        seed: int = 0,
-        as_of: date | None = None,
-        verbose: bool = False,
-    ):
-        self.app = ReplayApp(
-            rawg_key=rawg_key,
-            latency_ms=latency_ms,
-            synthetic_games=synthetic_games,
-            tcgdex_cards=tcgdex_cards,
-            pokeapi_pokemon=pokeapi_pokemon,
-            seed=seed,
-            as_of=as_of,
-        )
+    def __init__(self, *, host: str = LOOPBACK, port: int = 0, verbose: bool = False, **app_settings: Any):
+        """`app_settings`: ReplayApp's keyword arguments (rawg_key, latency_ms, synthetic_games, ...)."""
+        self.app = ReplayApp(**app_settings)
         self._host = host
         self._port = port
         self._verbose = verbose
@@ -850,9 +830,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args(argv)
-    server = ReplayServer(
-        host=args.host,
-        port=args.port,
+    app = ReplayApp(
         rawg_key=args.rawg_key,
         latency_ms=args.latency_ms,
         synthetic_games=args.synthetic_games,
@@ -860,9 +838,8 @@ def main(argv: list[str] | None = None) -> int:
         pokeapi_pokemon=args.pokeapi_pokemon,
         seed=args.seed,
         as_of=args.as_of,
-        verbose=args.verbose,
     )
-    httpd = _Server((args.host, args.port), server.app, args.verbose)
+    httpd = _Server((args.host, args.port), app, args.verbose)
     port = httpd.server_address[1]
     print(
         f"replay server on http://{args.host}:{port} "

@@ -15,7 +15,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-# Same shape as config.models.IDENTIFIER_PATTERN (not imported: that module imports this one).
+# Postgres names (up to 63 characters). The warehouse.*_schema fields are held to 41
+# (config.models.IDENTIFIER_PATTERN; not imported: that module imports this one).
 _NAME = r"^[a-z][a-z0-9_]{0,62}$"
 Name = Annotated[str, Field(pattern=_NAME)]
 # Columns may start with an underscore (the staging contract's `_ingested_at`, `_record_key`, …).
@@ -182,10 +183,3 @@ class QualityConfig(_Strict):
     models: dict[Name, TableChecks] = Field(default_factory=dict)
     # Staging tables `raw.<source>__<endpoint>` → their checks.
     staging: dict[Name, StagingChecks] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _schemas_differ(self) -> QualityConfig:
-        promotion = self.promotion
-        if promotion.production_schema == promotion.previous_schema:
-            raise ValueError("promotion.production_schema and previous_schema must differ")
-        return self

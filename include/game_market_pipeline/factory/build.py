@@ -52,9 +52,11 @@ def build_endpoint_dag(
     defaults: DagDefaults,
     config_path: str | None = None,
     alerts: AlertSettings | None = None,
-    raw_schema: str | None = None,
+    *,
+    raw_schema: str,
 ) -> DAG:
-    """`raw_schema`: where the load writes its table (the config's warehouse.raw_schema)."""
+    """`raw_schema`: the schema the load's Asset outlets and doc name (the config's warehouse.raw_schema,
+    which the load writes to)."""
     default_args = {
         # A task that fails for good (retries spent) sends one alert naming the DAG, the task and the error.
         "on_failure_callback": [
@@ -112,7 +114,7 @@ def build_dags(config: LoadedConfig, only_dag_id: str | None = None) -> dict[str
     alerts = config.config.quality.alerts
     return {
         endpoint.dag_id: build_endpoint_dag(
-            endpoint, defaults, path, alerts, config.config.warehouse.raw_schema
+            endpoint, defaults, path, alerts, raw_schema=config.config.warehouse.raw_schema
         )
         for endpoint in config.endpoints
         if only_dag_id is None or endpoint.dag_id == only_dag_id

@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any, Literal
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import Depends, FastAPI, HTTPException, Request, status
@@ -38,14 +39,16 @@ from game_market_pipeline.health.render import (
     render_rollback_result,
 )
 
+if TYPE_CHECKING:
+    # The auth manager's method type (a Literal for type checkers, an Enum at run time).
+    from airflow.api_fastapi.auth.managers.base_auth_manager import ResourceMethod
+
 log = logging.getLogger(__name__)
 
 # Where the plugin reaches Airflow's REST API to trigger the rollback; default: the address the user's
 # request came in on. Set it where the API server cannot reach its own public URL (a proxy in front).
 API_URL_ENV = "GMP_AIRFLOW_API_URL"
 REST_TIMEOUT_SECONDS = 15.0
-# What the auth manager asks about a request (its own Literal, not re-exported).
-HttpMethod = Literal["GET", "POST", "PUT", "DELETE"]
 
 
 class WarehouseUnavailable(Exception):
@@ -59,7 +62,7 @@ def _user_dependency() -> Any:
     return Depends(get_user)
 
 
-def _is_authorized(user: Any, method: HttpMethod, dag_id: str | None) -> bool:
+def _is_authorized(user: Any, method: ResourceMethod, dag_id: str | None) -> bool:
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
 
@@ -80,26 +83,21 @@ def load_settings() -> tuple[list[EndpointSpec], HealthSettings, str]:
     """Endpoints, schema names and the warehouse connection id from the pipeline's config."""
     from game_market_pipeline.config.loader import load_config_cached
     from game_market_pipeline.promotion.tasks import default_audit_schema
+    from game_market_pipeline.warehouse.schemas import WarehouseSchemas
 
     loaded = load_config_cached()
     config = loaded.config
     if config is None:
         raise WarehouseUnavailable("the pipeline config has problems; see the config_problems DAG")
     specs = [EndpointSpec(e.source, e.name, e.dag_id, e.schedule) for e in loaded.endpoints]
-    promotion = config.quality.promotion
     budgets = tuple(
         SourceBudget(source.name, source.budget.calls_per_day, source.budget.calls_per_month)
         for source in config.sources
         if source.budget is not None
     )
-    settings = HealthSettings(
-        budgets=budgets,
-        raw_schema=config.warehouse.raw_schema,
-        ops_schema=config.warehouse.ops_schema,
-        audit_schema=default_audit_schema(config.warehouse),
-        production_schema=promotion.production_schema,
-        previous_schema=promotion.previous_schema,
-    )
+    # The audit schema as the build's tasks resolve it ($GMP_DBT_SCHEMA first).
+    schemas = replace(WarehouseSchemas.from_config(config), audit=default_audit_schema(config.warehouse))
+    settings = HealthSettings(schemas=schemas, budgets=budgets)
     return specs, settings, config.warehouse.connection_id
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from psycopg2 import sql
 
-from game_market_pipeline.warehouse.schemas import DEFAULT_SCHEMAS
+from game_market_pipeline.warehouse.schemas import DEFAULT_SCHEMAS, WarehouseSchemas
 
 # Statuses after which the endpoint's data for that date is in its staging table.
 LANDED_STATUSES = ("loaded", "skipped_already_loaded")
@@ -200,11 +200,7 @@ class BudgetHealth:
 
 @dataclass(frozen=True)
 class HealthSettings:
-    raw_schema: str = DEFAULT_SCHEMAS.raw
-    ops_schema: str = DEFAULT_SCHEMAS.ops
-    audit_schema: str = DEFAULT_SCHEMAS.audit
-    production_schema: str = DEFAULT_SCHEMAS.production
-    previous_schema: str = DEFAULT_SCHEMAS.previous
+    schemas: WarehouseSchemas = DEFAULT_SCHEMAS
     budgets: tuple[SourceBudget, ...] = ()
 
 
@@ -255,7 +251,7 @@ def collect(
 ) -> HealthReport:
     """Everything the page shows, read in one read-only transaction."""
     now = now or datetime.now(UTC)
-    ops, raw = settings.ops_schema, settings.raw_schema
+    ops, raw = settings.schemas.ops, settings.schemas.raw
     names = {
         "runs": f"{ops}.ingest_runs",
         "quarantine": f"{raw}.quarantine",
@@ -296,7 +292,7 @@ def _budgets(cur: Any, settings: HealthSettings, have: set[str], now: datetime) 
             sql.SQL("""
             SELECT source, coalesce(sum(calls) FILTER (WHERE day = %s), 0), coalesce(sum(calls), 0)
             FROM {}.api_calls WHERE day BETWEEN %s AND %s GROUP BY source""").format(
-                sql.Identifier(settings.ops_schema)
+                sql.Identifier(settings.schemas.ops)
             ),
             (today, today.replace(day=1), today),
         )
@@ -314,7 +310,7 @@ def _endpoints(
         for unrun in rows.values():
             unrun.freshness = freshness(unrun.spec.schedule, None, now)
         return list(rows.values())
-    ops = sql.Identifier(settings.ops_schema)
+    ops = sql.Identifier(settings.schemas.ops)
     cur.execute(
         sql.SQL("""
         SELECT DISTINCT ON (source, endpoint) source, endpoint, run_id, ingest_date, status, records, loaded,
@@ -373,7 +369,7 @@ def _top_reasons(cur: Any, settings: HealthSettings) -> dict[tuple[tuple[str, st
         SELECT q.source, q.endpoint, q.ingest_date, q.errors -> 0, count(*) AS n
         FROM {raw}.quarantine AS q JOIN latest USING (source, endpoint, ingest_date)
         GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, n DESC""").format(
-            ops=sql.Identifier(settings.ops_schema), raw=sql.Identifier(settings.raw_schema)
+            ops=sql.Identifier(settings.schemas.ops), raw=sql.Identifier(settings.schemas.raw)
         )
     )
     out: dict[tuple[tuple[str, str], date], tuple[str, int]] = {}
@@ -400,7 +396,7 @@ _CHECK_COLUMNS = (
 
 def _quality(cur: Any, settings: HealthSettings, have: set[str]) -> QualityHealth:
     quality = QualityHealth()
-    ops = sql.Identifier(settings.ops_schema)
+    ops = sql.Identifier(settings.schemas.ops)
     if "verdicts" in have:
         cur.execute(
             sql.SQL(
@@ -444,9 +440,9 @@ def _production(cur: Any, settings: HealthSettings, have: set[str]) -> Productio
     from game_market_pipeline.promotion.swap import build_marker
 
     production = ProductionHealth(
-        production_build=build_marker(cur, settings.production_schema),
-        previous_build=build_marker(cur, settings.previous_schema),
-        audit_build=build_marker(cur, settings.audit_schema),
+        production_build=build_marker(cur, settings.schemas.production),
+        previous_build=build_marker(cur, settings.schemas.previous),
+        audit_build=build_marker(cur, settings.schemas.audit),
     )
     if "promotions" not in have:
         return production
@@ -454,7 +450,7 @@ def _production(cur: Any, settings: HealthSettings, have: set[str]) -> Productio
         sql.SQL(
             "SELECT id, action, build_id, previous_build_id, promoted_at, requested_by "
             "FROM {}.promotions ORDER BY id DESC LIMIT %s"
-        ).format(sql.Identifier(settings.ops_schema)),
+        ).format(sql.Identifier(settings.schemas.ops)),
         (PROMOTION_HISTORY_ROWS,),
     )
     production.history = [PromotionRow(*row) for row in cur.fetchall()]
@@ -475,7 +471,7 @@ def _quarantine(
             SELECT *, row_number() OVER (PARTITION BY source, endpoint ORDER BY quarantined_at DESC, id DESC) AS age
             FROM {}.quarantine
         ) AS ranked WHERE age <= %s ORDER BY source, endpoint, quarantined_at DESC, id DESC""").format(
-            sql.Identifier(settings.raw_schema)
+            sql.Identifier(settings.schemas.raw)
         ),
         (QUARANTINE_ROWS_PER_ENDPOINT,),
     )

@@ -191,7 +191,7 @@ class Manifest(_Contract):
         summed over its parts (`counts` when the caller already has them), its parts in order; the calls
         of this try and of earlier tries of the same date (then it `resumed`). `fields`: what only one
         kind of walk records."""
-        counts = counts or merged_counts(checkpoints)
+        counts = merged_counts(checkpoints) if counts is None else counts
         return cls(
             complete=True,
             source=endpoint.source,

@@ -1,7 +1,7 @@
 """Keep a task's resident memory near what it actually holds: freed memory goes back to the OS.
 
-Measured with the benchmark (bench/RESULTS.md, "Memory"): after an extract, Arrow's default pool
-(mimalloc) still kept ~37 MiB of pages while holding 0 bytes; and the load's resident set grew by
+Measured with the benchmark (bench/history/2026-12-01-afternoon.md): after an extract, Arrow's
+default pool (mimalloc) still kept ~37 MiB of pages while holding 0 bytes; and the load's resident set grew by
 ~100 MiB more than Python and Arrow held. glibc raises its mmap threshold to the size of every
 large block freed (its "dynamic" threshold), so later large blocks come from the heap, where
 fragmentation keeps them resident (tests/unit/test_memory.py shows it); the load allocates many

@@ -167,7 +167,7 @@ class NextLink(Paginator):
         self.config = config
 
     def total(self, body: Any) -> int | None:
-        return _as_int(_dig(body, self.config.total_field)) if self.config.total_field else None
+        return _as_int(_dig(body, self.config.total_field))
 
     def after(self, request: PageRequest, body: Any, n_records: int) -> PageRequest | None:
         link = _dig(body, self.config.next_field)

@@ -16,7 +16,6 @@ Checks, gate and promotion alert through the configured notifier when they fail.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -30,21 +29,16 @@ if TYPE_CHECKING:  # the DAG-building imports stay inside the functions (parse t
     from game_market_pipeline.quality.gate import QualityGateSensor
     from game_market_pipeline.quality.notifier import QualityAlertNotifier
 
-AUDIT_SCHEMA_ENV = "GMP_DBT_SCHEMA"
 # Cosmos operator_args for the dbt task group: every dbt invocation stores its run_results.json in
 # ops.dbt_run_results (an import path, resolved by Cosmos at run time; the build id is the run id).
 PUBLISH_OPERATOR_ARGS = {"callback": "game_market_pipeline.quality.dbt_results.store_run_results_callback"}
 
 
-def default_audit_schema(warehouse: Any = None) -> str:
+def default_audit_schema(warehouse: WarehouseConfig | None) -> str:
     """$GMP_DBT_SCHEMA (a build of its own, e.g. a benchmark), else the config's warehouse.audit_schema."""
-    if os.environ.get(AUDIT_SCHEMA_ENV):
-        return os.environ[AUDIT_SCHEMA_ENV]
-    if warehouse is not None:
-        return str(warehouse.audit_schema)
-    from game_market_pipeline.warehouse.schemas import configured_schemas
+    from game_market_pipeline.warehouse.schemas import audit_schema
 
-    return configured_schemas().audit
+    return audit_schema(warehouse)
 
 
 def _truthy(value: Any) -> bool:
@@ -249,8 +243,8 @@ def add_publish_tasks(
 
     `build_id_template` and `dbt_target_path` / `full_refresh` are Jinja templates rendered per run
     (e.g. "{{ run_id }}", "/tmp/dbt/{{ run_id }}", "{{ params.full_refresh }}"). `audit_schema` is the
-    schema dbt builds into (default: env GMP_DBT_SCHEMA, else analytics_audit). Raises `ConfigError` at
-    parse time when the quality config names unknown staging tables.
+    schema dbt builds into (default: env GMP_DBT_SCHEMA, else the config's warehouse.audit_schema).
+    Raises `ConfigError` at parse time when the quality config names unknown staging tables.
     """
     from airflow.providers.standard.operators.python import PythonOperator
     from airflow.sdk import TaskGroup, TriggerRule

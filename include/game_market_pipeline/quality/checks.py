@@ -42,6 +42,11 @@ class Comparison(StrEnum):
     AT_MOST = "<="
 
 
+# The namespace of staging tables in check ids and results (`raw.<source>__<endpoint>.row_count`): a
+# stable label, whatever warehouse.raw_schema is; the checks themselves query the configured schema.
+STAGING_TAG = "raw."
+
+
 @dataclass(frozen=True)
 class CheckSpec:
     """One check to evaluate; `check_id` is unique within a build and stable across builds (for charts)."""
@@ -60,7 +65,7 @@ class CheckSpec:
 
     @property
     def is_staging(self) -> bool:
-        return self.table.startswith("raw.")
+        return self.table.startswith(STAGING_TAG)
 
     @property
     def table_name(self) -> str:
@@ -251,7 +256,7 @@ def plan_checks(
                 )
             )
             continue
-        specs += _table_specs(f"raw.{table}", staging, default)
+        specs += _table_specs(f"{STAGING_TAG}{table}", staging, default)
         specs += _staging_specs(table, staging, default, (endpoint_thresholds or {}).get(table))
     return QualityPlan(
         tuple(specs),
@@ -277,9 +282,9 @@ def _staging_specs(
     source, _, endpoint = table.partition("__")
     return [
         CheckSpec(
-            f"raw.{table}.quarantine_rate",
+            f"{STAGING_TAG}{table}.quarantine_rate",
             CheckKind.QUARANTINE_RATE,
-            f"raw.{table}",
+            f"{STAGING_TAG}{table}",
             qr.severity or default,
             threshold,
             Comparison.AT_MOST,

@@ -29,10 +29,11 @@ def _hours(delta: timedelta | None) -> str:
 def freshness_report(conn: Any, loaded: Any, now: datetime | None = None) -> tuple[list[Any], list[Any]]:
     """(late endpoints, never-landed scheduled endpoints) as the Data health page sees them now."""
     from game_market_pipeline.health.queries import EndpointSpec, HealthSettings, collect
+    from game_market_pipeline.warehouse.schemas import WarehouseSchemas
 
     config = loaded.config
     specs = [EndpointSpec(e.source, e.name, e.dag_id, e.schedule) for e in loaded.endpoints]
-    settings = HealthSettings(raw_schema=config.warehouse.raw_schema, ops_schema=config.warehouse.ops_schema)
+    settings = HealthSettings(schemas=WarehouseSchemas.from_config(config))
     endpoints = collect(conn, specs, settings, now).endpoints
     late = [e for e in endpoints if e.freshness.state == "late"]
     never = [e for e in endpoints if e.freshness.state == "never"]

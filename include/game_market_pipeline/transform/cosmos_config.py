@@ -55,7 +55,6 @@ if TYPE_CHECKING:
 
 TRANSFORM_DAG_ID = "transform_warehouse"
 DBT_TASK_GROUP_ID = "dbt"
-TARGET_SCHEMA_ENV = "GMP_DBT_SCHEMA"  # overrides the config's warehouse.audit_schema
 PROFILE_NAME = "game_market"
 TARGET_NAME = "airflow"
 DEFAULT_CONN_ID = "warehouse_db"
@@ -83,20 +82,13 @@ def target_schema(schema: str | None = None, loaded: LoadedConfig | None = None)
     The argument, else $GMP_DBT_SCHEMA, else the config's `warehouse.audit_schema` (the loaded
     config given, else the cached one; its model's default when the config does not load).
     """
-    if schema or os.environ.get(TARGET_SCHEMA_ENV):
-        return schema or os.environ[TARGET_SCHEMA_ENV]
+    if schema:
+        return schema
     from game_market_pipeline.config.loader import load_config_cached
-    from game_market_pipeline.config.models import WarehouseConfig
+    from game_market_pipeline.warehouse.schemas import audit_schema
 
     loaded = loaded or load_config_cached()
-    return (loaded.config.warehouse if loaded.config else WarehouseConfig()).audit_schema
-
-
-def ops_schema(loaded: LoadedConfig) -> str:
-    """Where the build's bookkeeping goes (ops.dbt_run_results, ops.quality_results): warehouse.ops_schema."""
-    from game_market_pipeline.config.models import WarehouseConfig
-
-    return (loaded.config.warehouse if loaded.config else WarehouseConfig()).ops_schema
+    return audit_schema(loaded.config.warehouse if loaded.config else None)
 
 
 def venv_dbt_executable() -> Path:
@@ -246,7 +238,9 @@ def schedule_sources(loaded: LoadedConfig) -> list[str]:
 def schedule_assets(loaded: LoadedConfig) -> list[Any]:
     from game_market_pipeline.assets import source_asset
 
-    return [source_asset(source) for source in schedule_sources(loaded)]
+    # The raw schema of the same config the ingest DAGs' outlets name, so both sides share each URI.
+    raw_schema = loaded.config.warehouse.raw_schema if loaded.config else None
+    return [source_asset(source, raw_schema) for source in schedule_sources(loaded)]
 
 
 def transform_schedule(loaded: LoadedConfig) -> Any:
@@ -304,16 +298,20 @@ def build_transform_dag(
     from cosmos import DbtTaskGroup
 
     from game_market_pipeline.config.loader import load_config_cached
+    from game_market_pipeline.config.models import WarehouseConfig
+    from game_market_pipeline.warehouse.schemas import audit_schema
 
     loaded = loaded_config or load_config_cached()
     defaults = loaded.config.dag_defaults if loaded.config else None
-    warehouse_conn = conn_id or (loaded.config.warehouse.connection_id if loaded.config else DEFAULT_CONN_ID)
-    build_schema = target_schema(schema, loaded)
+    warehouse = loaded.config.warehouse if loaded.config else WarehouseConfig()
+    warehouse_conn = conn_id or warehouse.connection_id
+    build_schema = schema or audit_schema(warehouse)
     mode = execution_mode_name(execution_mode)
     # The run_results callback (if any, e.g. quality.dbt_results.store_run_results_callback) writes to the
-    # config's ops schema through the build's connection; explicit callback_args win.
+    # config's ops schema (ops.dbt_run_results, ops.quality_results) through the build's connection;
+    # explicit callback_args win.
     callback_args = {
-        "ops_schema": ops_schema(loaded),
+        "ops_schema": warehouse.ops_schema,
         "conn_id": warehouse_conn,
         **dict((operator_args or {}).get("callback_args") or {}),
     }

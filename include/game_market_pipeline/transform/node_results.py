@@ -32,8 +32,10 @@ class Verdict(StrEnum):
     """What a model's task does with the build's result for its model."""
 
     SUCCESS = "success"  # built, and its tests passed
-    NODE_FAILED = "node_failed"  # dbt could not build it: retried (a retry builds it alone)
-    NOT_RUN = "not_run"  # the build ended without building it (skipped after an upstream failure): retried
+    # NODE_FAILED: dbt could not build it, or skipped it after an upstream failure; NOT_RUN: the build
+    # ended with no result for it (dbt stopped early, the producer died). Both are retried.
+    NODE_FAILED = "node_failed"
+    NOT_RUN = "not_run"
     TESTS_MISSING = "tests_missing"  # built, but the build ended before its tests ran: retried
     TESTS_FAILED = "tests_failed"  # built, a test found bad data: fails without retry
     PENDING = "pending"  # the build has not reported it yet
@@ -47,10 +49,7 @@ class NodeResults:
 
     def __init__(self, tests_per_model: Mapping[str, list[str]] | None = None):
         self.tests_per_model = {m: list(t) for m, t in (tests_per_model or {}).items() if t}
-        self._models_of: dict[str, list[str]] = {}
-        for model, tests in self.tests_per_model.items():
-            for test in tests:
-                self._models_of.setdefault(test, []).append(model)
+        self._test_ids = {test for tests in self.tests_per_model.values() for test in tests}
         self._nodes: dict[str, str] = {}
         self._tests: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -61,7 +60,7 @@ class NodeResults:
             self.finished += 1
             if unique_id.startswith(BUILDABLE_PREFIXES):
                 self._nodes[unique_id] = status
-            if unique_id in self._models_of:
+            if unique_id in self._test_ids:
                 self._tests[unique_id] = status
 
     def tests_verdict(self, model: str) -> str | None:

@@ -86,7 +86,6 @@ def wire_watcher_group(dbt_group: Any, *, start_from_trigger: bool = True) -> No
             raise ValueError(f"{consumer.task_id}: unexpected watcher task {type(consumer).__name__}")
         consumer.__class__ = NODE_TASKS[type(consumer)]  # same state, reads the one results document
         consumer.has_tests = bool(producer.tests_per_model.get(consumer.model_unique_id))
-        consumer.poke_interval = CONSUMER_POKE_SECONDS
         consumer.should_store_compiled_sql = False  # the producer's build has the SQL; no second RTIF write
         if not (consumer.upstream_task_ids & in_group):
             producer >> consumer
@@ -108,19 +107,25 @@ def _without_resource_type_filter(flags: list[str]) -> list[str]:
     return kept
 
 
+def _trigger_kwargs(consumer: Any) -> dict[str, Any]:
+    """What a node's NodeResultsTrigger needs of its task (both ways to start it: from the triggerer, or
+    deferred by the task after its first look)."""
+    return {
+        "model_unique_id": consumer.model_unique_id,
+        "producer_task_id": consumer.producer_task_id,
+        "dag_id": consumer.dag_id,
+        "poke_interval": float(CONSUMER_POKE_SECONDS),
+        "has_tests": consumer.has_tests,
+    }
+
+
 def _start_and_end_in_triggerer(consumer: Any) -> None:
     from airflow.triggers.base import StartTriggerArgs
 
     consumer.start_trigger_args = StartTriggerArgs(
         trigger_cls=END_TRIGGER_PATH,
         # no run_id here: the trigger reads its task instance's (nothing to render, no template field)
-        trigger_kwargs={
-            "model_unique_id": consumer.model_unique_id,
-            "producer_task_id": consumer.producer_task_id,
-            "dag_id": consumer.dag_id,
-            "poke_interval": float(CONSUMER_POKE_SECONDS),
-            "has_tests": consumer.has_tests,
-        },
+        trigger_kwargs=_trigger_kwargs(consumer),
         next_method="execute_complete",
         timeout=None,
     )
@@ -135,10 +140,12 @@ def raise_for(verdict: Verdict, model: str, producer_task_id: str) -> None:
     if verdict is Verdict.TESTS_FAILED:  # a finding about the data: never retried
         raise AirflowFailException(f"dbt tests of {model} failed: {where}")
     if verdict is Verdict.NODE_FAILED:
-        raise AirflowException(f"dbt could not build {model} in the build: {where}")
+        raise AirflowException(
+            f"dbt could not build {model}, or skipped it after an upstream failure: {where}"
+        )
     if verdict is Verdict.NOT_RUN:
         raise AirflowException(
-            f"the dbt build ended without building {model} (an upstream node failed?): {where}"
+            f"the dbt build ended with no result for {model} (dbt stopped early or the producer died): {where}"
         )
     if verdict is Verdict.TESTS_MISSING:
         raise AirflowException(f"the dbt build ended before the tests of {model} ran: {where}")
@@ -164,15 +171,7 @@ class _NodeResultTask:
             return
         if not self.poke(context):
             self.defer(  # type: ignore[attr-defined]
-                trigger=NodeResultsTrigger(
-                    model_unique_id=self.model_unique_id,  # type: ignore[attr-defined]
-                    producer_task_id=self.producer_task_id,  # type: ignore[attr-defined]
-                    dag_id=self.dag_id,  # type: ignore[attr-defined]
-                    run_id=context["run_id"],
-                    map_index=-1,
-                    poke_interval=float(CONSUMER_POKE_SECONDS),
-                    has_tests=self.has_tests,
-                ),
+                trigger=NodeResultsTrigger(**_trigger_kwargs(self), run_id=context["run_id"]),
                 method_name="execute_complete",
             )
 

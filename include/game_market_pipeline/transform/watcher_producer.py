@@ -29,8 +29,6 @@ from cosmos.operators.watcher import DbtProducerWatcherOperator
 from game_market_pipeline.transform.node_results import NODE_RESULTS_XCOM_KEY, NODE_SUCCESS, NodeResults
 
 CHECKPOINT_SECONDS = 10.0
-# --quiet: only errors on stdout; --log-level-file none: no logs/dbt.log in the temporary project.
-QUIET_DBT_FLAGS = ("--quiet", "--log-level-file", "none")
 NOT_A_FAILURE = NODE_SUCCESS | {"warn"}
 
 
@@ -62,8 +60,14 @@ class NodeResultsProducer(DbtProducerWatcherOperator):
             )
 
     def add_cmd_flags(self) -> list[str]:
-        flags = [f for f in super().add_cmd_flags()]
-        return [*flags, *(f for f in QUIET_DBT_FLAGS if f not in flags)]
+        # --quiet: only errors on stdout; --log-level-file none: no logs/dbt.log in the temporary
+        # project. Each added unless the flags already set it (a flag and its value go together).
+        flags = list(super().add_cmd_flags())
+        if "--quiet" not in flags:
+            flags.append("--quiet")
+        if "--log-level-file" not in flags:
+            flags += ["--log-level-file", "none"]
+        return flags
 
     def run_dbt_runner(self, command: list[str], env: dict[str, str], cwd: str, **kwargs: Any) -> Any:
         self._dbt_runner_callbacks = [self._on_dbt_event]

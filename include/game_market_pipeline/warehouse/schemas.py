@@ -15,6 +15,7 @@ configured names.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,14 @@ class WarehouseSchemas:
 
 
 DEFAULT_SCHEMAS = WarehouseSchemas.of(WarehouseConfig(), PromotionSettings())
+# A build of its own (a benchmark, a test) names its audit schema here, over warehouse.audit_schema.
+AUDIT_SCHEMA_ENV = "GMP_DBT_SCHEMA"
+
+
+def audit_schema(warehouse: WarehouseConfig | None) -> str:
+    """The schema dbt builds into and the gate audits: $GMP_DBT_SCHEMA, else `warehouse.audit_schema`
+    (the config's default when there is no warehouse config, e.g. the config does not load)."""
+    return os.environ.get(AUDIT_SCHEMA_ENV) or (warehouse or WarehouseConfig()).audit_schema
 
 
 def configured_schemas(config_path: str | None = None) -> WarehouseSchemas:
